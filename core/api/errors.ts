@@ -1,0 +1,86 @@
+/**
+ * The error catalogue. Handlers and plugins throw these; one HTTP middleware renders
+ * them as `{detail}` with the status carried by the class. Anything that is not one of
+ * these becomes a 500 `"<Type>: <message>"` with secrets scrubbed.
+ *
+ * @example
+ * throw new Invalid("Organ 'thinking' (ollama, llama3.2) is not available at http://localhost:11434: model not pulled — run `ollama pull llama3.2`");
+ */
+export abstract class EternegoError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** 400 — the request was well-formed but could not be carried out (an organ or channel could not be prepared…). */
+export class Invalid extends EternegoError {
+  readonly status = 400;
+  readonly code = "ERR_INVALID";
+}
+
+/** 401 — a token is configured and the request did not carry it. */
+export class Unauthorized extends EternegoError {
+  readonly status = 401;
+  readonly code = "ERR_UNAUTHORIZED";
+}
+
+/** 403 — a browser defence refused the request (foreign Host or Origin). */
+export class Forbidden extends EternegoError {
+  readonly status = 403;
+  readonly code = "ERR_FORBIDDEN";
+}
+
+/** 404 — no persona with that id, no such file, or no such route. */
+export class NotFound extends EternegoError {
+  readonly status = 404;
+  readonly code = "ERR_NOT_FOUND";
+}
+
+/** 409 — she exists but is not running, and the route needs her live agent. */
+export class NotRunning extends EternegoError {
+  readonly status = 409;
+  readonly code = "ERR_NOT_RUNNING";
+}
+
+/** 409 — the thing to create already exists. */
+export class Conflict extends EternegoError {
+  readonly status = 409;
+  readonly code = "ERR_CONFLICT";
+}
+
+/** 413 — an upload is larger than its capability allows. */
+export class TooLarge extends EternegoError {
+  readonly status = 413;
+  readonly code = "ERR_TOO_LARGE";
+}
+
+/** 415 — no perception capability (for her) takes this kind of file. */
+export class Unsupported extends EternegoError {
+  readonly status = 415;
+  readonly code = "ERR_UNSUPPORTED_MEDIA_TYPE";
+}
+
+/** One field that failed schema validation. `loc` is the path, starting with body/query/path. */
+export interface FieldError {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** 422 — the request failed schema validation; `detail` is the list of field errors. */
+export class ValidationFailed extends EternegoError {
+  readonly status = 422;
+  readonly code = "ERR_VALIDATION";
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.loc.join(".")}: ${e.msg}`).join("; "));
+  }
+}
+
+/** 501 — the route exists and its checks passed, but the capability behind it is not built yet. */
+export class NotImplemented extends EternegoError {
+  readonly status = 501;
+  readonly code = "ERR_NOT_IMPLEMENTED";
+}

@@ -1,0 +1,66 @@
+import type { PersonaView, Phase } from "./types.js";
+import type { OrganProgress } from "./plugin.js";
+
+/** Why `persona:changed` fired. */
+export type PersonaChange = "created" | "updated" | "deleted" | "status" | "state";
+
+export interface PersonaChangedEvent {
+  id: string;
+  change: PersonaChange;
+  /** The persona after the change; absent when she was deleted. */
+  persona?: PersonaView;
+  /** Epoch milliseconds. */
+  time: number;
+}
+
+export interface ChatMessageEvent {
+  persona: string;
+  id: string;
+  from: "person" | "persona";
+  channel: string;
+  text: string;
+  media?: string[];
+  time: string;
+}
+
+export interface MindActivityEvent {
+  persona: string;
+  activity: "perceiving" | "thinking" | "acting" | "reflecting" | "idle";
+  phase: Phase | null;
+  time: number;
+}
+
+export interface OrganProgressEvent extends OrganProgress {
+  persona: string | null;
+  role: string;
+  provider: string;
+  model: string;
+  time: number;
+}
+
+/** Events the daemon pushes to socket.io clients. */
+export interface ServerToClientEvents {
+  "persona:changed": (e: PersonaChangedEvent) => void;
+  "chat:message": (e: ChatMessageEvent) => void;
+  "chat:delta": (e: { persona: string; reply_to: string; text: string }) => void;
+  "mind:activity": (e: MindActivityEvent) => void;
+  "feed:progress": (e: { persona: string; done: number; total: number; time: number }) => void;
+  "organ:progress": (e: OrganProgressEvent) => void;
+  "organ:fault": (e: { persona: string; role: string; provider: string; model: string; status: number | null; detail: string; time: number }) => void;
+  "channel:state": (e: { persona: string; type: string; state: string; time: number }) => void;
+}
+
+/** Acknowledgement for client requests: the same `{detail}` shape as HTTP errors on failure. */
+export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; status: number; detail: unknown }) => void;
+
+/** Events a socket.io client may send. */
+export interface ClientToServerEvents {
+  "persona:watch": (id: string, ack?: Ack<{ watching: string }>) => void;
+  "persona:unwatch": (id: string, ack?: Ack<{ watching: null }>) => void;
+  "chat:send": (req: { persona: string; message: string }, ack: Ack<{ status: "received"; id: string }>) => void;
+}
+
+/** Events on the daemon's in-process bus. Same payloads, one declared map. */
+export type BusEvents = {
+  [K in keyof ServerToClientEvents]: Parameters<ServerToClientEvents[K]>[0];
+};

@@ -1,0 +1,212 @@
+import type { OrganRole, OrganSpec } from "./types.js";
+
+/** A line-oriented logger handed to plugins, already tagged with the plugin's name. */
+export interface PluginLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+// ─── model plugins ──────────────────────────────────────────────────────────────
+
+/** Progress of long organ work (a model pull), pushed to the person as `organ:progress`. */
+export interface OrganProgress {
+  status: string;
+  completed?: number;
+  total?: number;
+}
+
+/** What a model plugin receives besides the spec: which role it fills and where to report. */
+export interface ModelContext {
+  role: OrganRole;
+  log: PluginLogger;
+  progress(p: OrganProgress): void;
+  signal?: AbortSignal;
+}
+
+/** One message of a conversation handed to the thinking organ. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** A thinking request: messages and, when a structured answer is wanted, its JSON schema. */
+export interface ThinkRequest {
+  messages: ChatMessage[];
+  schema?: Record<string, unknown>;
+  onDelta?: (text: string) => void;
+}
+
+export interface ThinkResult {
+  text: string;
+  json?: unknown;
+  usage?: { input: number; output: number };
+}
+
+/** The thinking role: chat with an optional JSON-schema-shaped answer. */
+export interface Thinker {
+  think(req: ThinkRequest): Promise<ThinkResult>;
+}
+
+/** The vision role: an image and a question become text. */
+export interface Seer {
+  see(image: Uint8Array, mimeType: string, question: string): Promise<string>;
+}
+
+/** The hearing role: audio becomes text. */
+export interface Transcriber {
+  transcribe(audio: Uint8Array, fileName: string): Promise<string>;
+}
+
+/** A model plugin: a provider that can fill organ roles. */
+export interface ModelPlugin {
+  readonly kind: "model";
+  /** Unique name; an organ's `provider` field names it. Lower-case, `[a-z0-9-]`. */
+  readonly name: string;
+  readonly version: string;
+  /** Human title for pickers, e.g. "Ollama (local)". */
+  readonly title: string;
+  /** Base URL used when an organ gives none. */
+  readonly defaultUrl: string;
+  /** Whether the provider refuses requests without an api key. */
+  readonly needsKey: boolean;
+  /** Which organ roles this provider can fill. */
+  readonly roles: readonly OrganRole[];
+  /**
+   * Checks that the model is reachable and present (pulling it when the provider can).
+   * Throws `Invalid` with a message naming the organ, provider, URL and the fix.
+   */
+  prepare(spec: OrganSpec, ctx: ModelContext): Promise<void>;
+  think?(spec: OrganSpec, ctx: ModelContext): Thinker;
+  see?(spec: OrganSpec, ctx: ModelContext): Seer;
+  transcribe?(spec: OrganSpec, ctx: ModelContext): Transcriber;
+}
+
+// ─── perception plugins ─────────────────────────────────────────────────────────
+
+/** A file that arrived for her, already stored and checked against the size limit. */
+export interface IncomingFile {
+  name: string;
+  extension: string;
+  mimeType: string;
+  path: string;
+  size: number;
+}
+
+/** What a perception hands to her mind. */
+export interface Percept {
+  text: string;
+  media?: string;
+}
+
+export interface PerceptionContext {
+  log: PluginLogger;
+  see?: Seer;
+  transcribe?: Transcriber;
+}
+
+/** A perception plugin: turns one kind of incoming file into something her mind takes in. */
+export interface PerceptionPlugin {
+  readonly kind: "perception";
+  readonly name: string;
+  readonly version: string;
+  readonly title?: string;
+  /** Lower-case extensions with the dot, e.g. `[".png", ".jpg"]`. Two plugins may not claim one. */
+  readonly extensions: readonly string[];
+  readonly mimeTypes?: readonly string[];
+  /** The organ this perception needs, or `null` when it needs none. */
+  readonly organ: OrganRole | null;
+  /** Largest file accepted, in bytes; larger uploads are refused with 413. */
+  readonly maxBytes: number;
+  /** Optional content check on the first bytes: false means the file is not what its extension says. */
+  sniff?(head: Uint8Array): boolean;
+  perceive(file: IncomingFile, ctx: PerceptionContext): Promise<Percept>;
+}
+
+// ─── channel plugins ────────────────────────────────────────────────────────────
+
+/** One credential field; the list drives the dashboard form and request validation. */
+export interface CredentialField {
+  key: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+}
+
+/** An inbound message from a channel. */
+export interface InboundMessage {
+  text: string;
+  from?: string;
+  chat?: string;
+}
+
+export interface ChannelContext {
+  log: PluginLogger;
+  receive(msg: InboundMessage): void;
+  state(state: "connected" | "disconnected" | "connecting" | "failed", reason?: string): void;
+}
+
+export interface ChannelConnection {
+  send(text: string, to?: string): Promise<void>;
+  typing?(to?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A channel plugin: a way to talk with her. */
+export interface ChannelPlugin {
+  readonly kind: "channel";
+  readonly name: string;
+  readonly version: string;
+  readonly title: string;
+  readonly credentials: readonly CredentialField[];
+  /** Checks the credentials with the platform; returns the display name of the account. Throws `Invalid`. */
+  validate(credentials: Record<string, string>): Promise<{ name: string }>;
+  connect(credentials: Record<string, string>, ctx: ChannelContext): Promise<ChannelConnection>;
+}
+
+export type Plugin = ModelPlugin | PerceptionPlugin | ChannelPlugin;
+export type PluginKind = Plugin["kind"];
+
+type Declared<P extends Plugin> = Omit<P, "kind">;
+
+/**
+ * Declares a model plugin. Importing the module must do nothing else.
+ *
+ * @example
+ * export default defineModel({
+ *   name: "echo", version: "1.0.0", title: "Echo", defaultUrl: "http://127.0.0.1:9",
+ *   needsKey: false, roles: ["thinking"],
+ *   async prepare() {},
+ * });
+ */
+export function defineModel(d: Declared<ModelPlugin>): ModelPlugin {
+  return Object.freeze({ ...d, kind: "model" as const, roles: Object.freeze([...d.roles]) });
+}
+
+/**
+ * Declares a perception plugin.
+ *
+ * @example
+ * export default definePerception({
+ *   name: "docx", version: "1.0.0", extensions: [".docx"], organ: null, maxBytes: 20 << 20,
+ *   async perceive(file) { return { text: await extract(file.path) }; },
+ * });
+ */
+export function definePerception(d: Declared<PerceptionPlugin>): PerceptionPlugin {
+  return Object.freeze({ ...d, kind: "perception" as const, extensions: Object.freeze([...d.extensions]) });
+}
+
+/**
+ * Declares a channel plugin.
+ *
+ * @example
+ * export default defineChannel({
+ *   name: "matrix", version: "1.0.0", title: "Matrix",
+ *   credentials: [{ key: "token", label: "Access token", secret: true, required: true }],
+ *   async validate(c) { return { name: "@her:matrix.org" }; },
+ *   async connect(c, ctx) { return { async send() {}, async close() {} }; },
+ * });
+ */
+export function defineChannel(d: Declared<ChannelPlugin>): ChannelPlugin {
+  return Object.freeze({ ...d, kind: "channel" as const, credentials: Object.freeze([...d.credentials]) });
+}

@@ -1,0 +1,44 @@
+import "reflect-metadata";
+import { container } from "tsyringe";
+import { AgentRegistry } from "./agent-registry.js";
+import { Config } from "./config.js";
+import { Daemon } from "./daemon.js";
+import { EventBus } from "./event-bus.js";
+import { buildApp } from "./http/app.js";
+import { KnownSecrets } from "./known-secrets.js";
+import { Logger, createLogger } from "./logger.js";
+import { Organs } from "./organs.js";
+import { PersonaService } from "./persona-service.js";
+import { PersonaStore } from "./persona-store.js";
+import { loadPlugins } from "./plugin-host.js";
+import { PluginRegistry } from "./plugin-registry.js";
+
+/**
+ * The composition root: the only place (besides tests) that resolves from the container.
+ * Each daemon gets its own child container, so several can live in one process.
+ */
+export async function buildDaemon(config: Config): Promise<Daemon> {
+  const log = createLogger(config.home, config.terminalLog);
+  const plugins = await loadPlugins(config.home, config.plugins);
+  for (const r of plugins.records) {
+    if (r.state === "failed") log.warn({ plugin: r.name }, `Plugin skipped: ${r.error}`);
+  }
+
+  const c = container.createChildContainer();
+  c.registerInstance(Config, config);
+  c.registerInstance(Logger, log);
+  c.registerInstance(EventBus, new EventBus());
+  c.registerInstance(KnownSecrets, new KnownSecrets());
+  c.registerInstance(PluginRegistry, plugins);
+  c.registerSingleton(PersonaStore);
+  c.registerSingleton(AgentRegistry);
+  c.registerSingleton(Organs);
+  c.registerSingleton(PersonaService);
+
+  const store = c.resolve(PersonaStore);
+  const agents = c.resolve(AgentRegistry);
+  const personas = c.resolve(PersonaService);
+  const bus = c.resolve(EventBus);
+  const { app } = buildApp(config, { personas, store, agents, plugins }, log, c.resolve(KnownSecrets));
+  return new Daemon({ config, log, app, personas, agents, store, bus });
+}

@@ -1,0 +1,65 @@
+import os from "node:os";
+import path from "node:path";
+
+/** Everything the daemon reads from flags and the environment, resolved once at start-up. */
+export interface Config {
+  /** `ETERNEGO_HOME` or `--home`; default `~/.eternego`. */
+  home: string;
+  /** Preferred port (`--port`, `WEB_PORT`, default 5000); 0 asks the OS for any free port. */
+  port: number;
+  /** Loopback unless `--host` says otherwise (and then a token is required). */
+  host: string;
+  /** `ETERNEGO_TOKEN`: when set, every request needs `Authorization: Bearer <token>`. */
+  token: string | null;
+  /** Extra plugin paths from `--plugin` and `ETERNEGO_PLUGINS` (path-delimited). */
+  plugins: string[];
+  /** scrypt cost as log2(N) for the diary key; `ETERNEGO_SCRYPT_LOG_N`, default 17. */
+  scryptLogN: number;
+  /** Print a readable line per log event on the terminal. */
+  terminalLog: boolean;
+  /** Check every response against its documented schema (tests turn this on). */
+  checkResponses: boolean;
+}
+export const Config = Symbol("core.config");
+
+export const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export interface ConfigInput {
+  home?: string;
+  port?: number | string;
+  host?: string;
+  plugin?: string[];
+}
+
+/** Builds the config from parsed CLI options over the environment. Throws a plain Error with the fix. */
+export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
+  const home = path.resolve(opts.home ?? env.ETERNEGO_HOME ?? path.join(os.homedir(), ".eternego"));
+  const rawPort = opts.port ?? env.WEB_PORT ?? 5000;
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`Port '${rawPort}' is not a port number; give --port (or WEB_PORT) a whole number from 1 to 65535.`);
+  }
+  const host = opts.host ?? "127.0.0.1";
+  const token = env.ETERNEGO_TOKEN ? env.ETERNEGO_TOKEN : null;
+  if (!LOOPBACK_HOSTS.has(host) && !token) {
+    throw new Error(
+      `Refusing to listen on ${host}: anyone on that network could drive your personas. ` +
+        "Set ETERNEGO_TOKEN to a long random secret first; every request must then carry `Authorization: Bearer <token>`.",
+    );
+  }
+  const fromEnv = (env.ETERNEGO_PLUGINS ?? "").split(path.delimiter).filter(Boolean);
+  const logN = Number(env.ETERNEGO_SCRYPT_LOG_N ?? 17);
+  if (!Number.isInteger(logN) || logN < 10 || logN > 20) {
+    throw new Error(`ETERNEGO_SCRYPT_LOG_N must be a whole number from 10 to 20, not '${env.ETERNEGO_SCRYPT_LOG_N}'.`);
+  }
+  return {
+    home,
+    port,
+    host,
+    token,
+    plugins: [...(opts.plugin ?? []), ...fromEnv].map((p) => path.resolve(p)),
+    scryptLogN: logN,
+    terminalLog: env.ETERNEGO_QUIET !== "1",
+    checkResponses: env.ETERNEGO_CHECK_RESPONSES === "1",
+  };
+}

@@ -1,0 +1,71 @@
+import http from "node:http";
+import type express from "express";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { PersonaService } from "./persona-service.js";
+import { listenWithFallback } from "./port.js";
+import { attachRealtime, type Realtime } from "./realtime.js";
+import type { AgentRegistry } from "./agent-registry.js";
+import type { EventBus } from "./event-bus.js";
+import type { PersonaStore } from "./persona-store.js";
+
+export type DaemonPhase = "stopped" | "starting" | "started" | "stopping";
+
+export interface DaemonParts {
+  config: Config;
+  log: Logger;
+  app: express.Express;
+  personas: PersonaService;
+  agents: AgentRegistry;
+  store: PersonaStore;
+  bus: EventBus;
+}
+
+/**
+ * The daemon's lifecycle: start loads her personas, starts the active ones and listens;
+ * stop undoes it in reverse. Each step refuses to run from the wrong phase.
+ */
+export class Daemon {
+  phase: DaemonPhase = "stopped";
+  readonly server: http.Server;
+  io: Realtime | null = null;
+  port = 0;
+  /** Set when the preferred port was taken and another was used. */
+  fellBackFrom: number | null = null;
+
+  constructor(readonly parts: DaemonParts) {
+    this.server = http.createServer(parts.app);
+    // Keep-alive sockets must not hold a stopping daemon open.
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  get url(): string {
+    const host = this.parts.config.host.includes(":") ? `[${this.parts.config.host}]` : this.parts.config.host;
+    return `http://${host}:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    if (this.phase !== "stopped") throw new Error(`cannot start the daemon while it is ${this.phase}`);
+    this.phase = "starting";
+    const { config, personas, agents, store, bus } = this.parts;
+    this.io = attachRealtime(this.server, { config, bus, store, agents });
+    this.port = await listenWithFallback(this.server, config.port, config.host);
+    if (config.port !== 0 && this.port !== config.port) this.fellBackFrom = config.port;
+    await personas.boot();
+    this.phase = "started";
+    return this;
+  }
+
+  /** Stops every agent (their statuses stay as they are), closes sockets and the server. */
+  async stop(): Promise<void> {
+    if (this.phase !== "started") return;
+    this.phase = "stopping";
+    await this.parts.personas.shutdown();
+    await new Promise<void>((resolve) => {
+      this.io?.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await new Promise<void>((resolve) => this.parts.log.flush(() => resolve()));
+    this.phase = "stopped";
+  }
+}

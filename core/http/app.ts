@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express from "express";
+import swaggerUi from "swagger-ui-express";
+import { NotFound } from "../api/errors.js";
+import type { Config } from "../config.js";
+import type { KnownSecrets } from "../known-secrets.js";
+import type { Logger } from "../logger.js";
+import { errorMiddleware } from "./errors.js";
+import { guardRequest } from "./guards.js";
+import { buildOpenApi } from "./openapi.js";
+import type { Route } from "./route.js";
+import { buildRouter } from "./router.js";
+import type { RouteDeps } from "./routes/deps.js";
+import { laterRoutes } from "./routes/later.js";
+import { openaiRoutes } from "./routes/openai.js";
+import { personaRoutes } from "./routes/personas.js";
+import { pluginRoutes } from "./routes/plugins.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The whole route table, in matching order. */
+export function routeTable(deps: RouteDeps): Route[] {
+  return [...pluginRoutes(deps), ...personaRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
+}
+
+export function packageVersion(): string {
+  for (const up of ["../..", "../../.."]) {
+    const f = path.join(here, up, "package.json");
+    if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, "utf8")).version;
+  }
+  return "0.0.0";
+}
+
+/** Composes the express app: defences first, then the routes, the docs, the 404s, the one error handler. */
+export function buildApp(config: Config, deps: RouteDeps, log: Logger, secrets: KnownSecrets): { app: express.Express; routes: Route[] } {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use((req, _res, next) => next(guardRequest(config, req) ?? undefined));
+
+  const routes = routeTable(deps);
+  app.use(buildRouter(routes, { store: deps.store, agents: deps.agents, tmpDir: path.join(config.home, "tmp"), checkResponses: config.checkResponses }));
+
+  const doc = buildOpenApi(routes, packageVersion());
+  app.get("/openapi.json", (_req, res) => void res.json(doc));
+  app.use("/docs", swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: "/openapi.json" }, customSiteTitle: "Eternego API" }));
+
+  app.use(["/api", "/v1"], (req, _res, next) => next(new NotFound(`No route ${req.method} ${req.originalUrl.split("?")[0]}; the API is listed at /docs.`)));
+  app.get("/", (_req, res) => {
+    res.type("html").send(
+      `<!doctype html><meta charset="utf-8"><title>Eternego</title><h1>Eternego</h1>` +
+        `<p>The daemon is running. The dashboard arrives in a later version; meanwhile the whole API is at <a href="/docs">/docs</a>.</p>`,
+    );
+  });
+  app.use(errorMiddleware(log, secrets));
+  return { app, routes };
+}

@@ -1,0 +1,251 @@
+import "reflect-metadata";
+import crypto from "node:crypto";
+import { inject, injectable } from "tsyringe";
+import { Invalid } from "./api/errors.js";
+import { ORGAN_ROLES, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
+import type { PersonaChange } from "./api/events.js";
+import { AgentRegistry } from "./agent-registry.js";
+import { Config } from "./config.js";
+import { EventBus } from "./event-bus.js";
+import { KnownSecrets } from "./known-secrets.js";
+import { Logger } from "./logger.js";
+import { Organs } from "./organs.js";
+import { PersonaStore, FORMAT_VERSION, type PersonaRecord, type PersonaSecrets, type StoredChannel } from "./persona-store.js";
+import { PluginRegistry } from "./plugin-registry.js";
+import { newDiaryKey } from "./recovery.js";
+
+type OrganInput = Omit<OrganSpec, "url"> & { url?: string };
+
+export interface CreateInput {
+  name: string;
+  organs: Partial<Record<OrganRole, OrganInput>> & { thinking: OrganInput };
+  channels?: { type: string; credentials: Record<string, string> }[];
+}
+
+export interface UpdateInput {
+  name?: string;
+  status?: Exclude<PersonaStatus, "sick">;
+  organs?: Partial<Record<OrganRole, OrganInput | null>>;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** Create, change, start, stop and remove personas: the lifecycle and config the routes call. */
+@injectable()
+export class PersonaService {
+  constructor(
+    private readonly store: PersonaStore,
+    private readonly agents: AgentRegistry,
+    private readonly organs: Organs,
+    private readonly plugins: PluginRegistry,
+    private readonly bus: EventBus,
+    private readonly secrets: KnownSecrets,
+    @inject(Config) private readonly config: Config,
+    @inject(Logger) private readonly log: Logger,
+  ) {
+    agents.onState = (id) => void this.changed(id, "state");
+  }
+
+  view(rec: PersonaRecord): PersonaView {
+    const running = this.agents.running(rec.id);
+    const organs: PersonaView["organs"] = {};
+    const keys = this.keyed.get(rec.id);
+    for (const role of ORGAN_ROLES) {
+      const o = rec.organs[role];
+      if (o) organs[role] = { provider: o.provider, model: o.model, url: o.url, has_key: keys?.has(role) ?? false };
+    }
+    const state = running ? "connected" : "disconnected";
+    const channels: ChannelView[] = [
+      { type: "web", name: "web", verified: true, state },
+      ...rec.channels.map((c) => ({ type: c.type, name: c.name, verified: c.verified, state: "disconnected" as const })),
+    ];
+    return {
+      id: rec.id,
+      name: rec.name,
+      birthday: rec.birthday,
+      status: rec.status,
+      running,
+      state: this.agents.state(rec.id),
+      phase: this.agents.phase(rec.id),
+      organs,
+      channels,
+    };
+  }
+
+  /** Which organs of each persona have a key: kept in memory so views need no secrets read. */
+  private readonly keyed = new Map<string, Set<OrganRole>>();
+
+  private remember(id: string, s: PersonaSecrets): void {
+    this.keyed.set(id, new Set((Object.keys(s.organs) as OrganRole[]).filter((r) => s.organs[r]?.api_key)));
+    this.secrets.add(s.diary_key, ...Object.values(s.organs).map((o) => o?.api_key));
+    for (const c of Object.values(s.channels)) this.secrets.add(...Object.values(c));
+  }
+
+  private async changed(id: string, change: PersonaChange): Promise<void> {
+    const rec = change === "deleted" ? null : await this.store.get(id).catch(() => null);
+    this.bus.emit("persona:changed", { id, change, persona: rec ? this.view(rec) : undefined, time: Date.now() });
+  }
+
+  /** Loads every persona and starts those whose status is active. */
+  async boot(): Promise<void> {
+    await this.store.load((dir, err) => this.log.error({ dir }, `Skipped a persona folder that cannot be read: ${err instanceof Error ? err.message : err}`));
+    const all = await this.store.list();
+    for (const rec of all) this.remember(rec.id, await this.store.secrets(rec.id));
+    for (const rec of all.filter((r) => r.status === "active")) {
+      await this.agents.start(rec).catch((err) => this.log.error({ persona: rec.id }, `Could not start ${rec.name}: ${err.message}`));
+    }
+  }
+
+  async list(): Promise<PersonaView[]> {
+    return (await this.store.list()).map((r) => this.view(r));
+  }
+
+  async get(id: string): Promise<PersonaView> {
+    return this.view(await this.store.get(id));
+  }
+
+  private async checkChannels(input: NonNullable<CreateInput["channels"]>): Promise<{ channels: StoredChannel[]; creds: PersonaSecrets["channels"] }> {
+    const channels: StoredChannel[] = [];
+    const creds: PersonaSecrets["channels"] = {};
+    for (const c of input) {
+      if (c.type === "web") continue; // always present; nothing to validate
+      const plugin = this.plugins.channels.get(c.type);
+      if (!plugin) {
+        const names = ["web", ...this.plugins.channels.keys()].filter((n, i, a) => a.indexOf(n) === i).join(", ");
+        throw new Invalid(`Channel type '${c.type}' is not provided by any loaded channel plugin (available: ${names}).`);
+      }
+      if (creds[c.type]) throw new Invalid(`Channel '${c.type}' is listed twice; give each channel type once.`);
+      const missing = plugin.credentials.filter((f) => f.required && !c.credentials[f.key]).map((f) => f.key);
+      if (missing.length) throw new Invalid(`Channel '${c.type}' needs ${missing.map((m) => `'${m}'`).join(", ")} in its credentials.`);
+      const { name } = await plugin.validate(c.credentials);
+      channels.push({ type: c.type, name, verified: false });
+      creds[c.type] = c.credentials;
+    }
+    return { channels, creds };
+  }
+
+  async create(input: CreateInput): Promise<{ persona: PersonaView; recovery_phrase: string }> {
+    this.secrets.addFrom(input);
+    const specs: Partial<Record<OrganRole, OrganSpec>> = {};
+    for (const role of ORGAN_ROLES) {
+      const o = input.organs[role];
+      if (o) specs[role] = this.organs.complete(role, o);
+    }
+    for (const role of ORGAN_ROLES) if (specs[role]) await this.organs.prepare(role, specs[role]!, null);
+    const { channels, creds } = await this.checkChannels(input.channels ?? []);
+    const diary = await newDiaryKey(this.config.scryptLogN);
+    const rec: PersonaRecord = {
+      version: FORMAT_VERSION,
+      id: crypto.randomUUID(),
+      name: input.name,
+      birthday: today(),
+      created_at: new Date().toISOString(),
+      status: "active",
+      status_reason: null,
+      organs: {},
+      channels,
+      diary: { salt: diary.salt, kdf: diary.kdf },
+    };
+    const secrets: PersonaSecrets = { organs: {}, channels: creds, diary_key: diary.key };
+    for (const role of ORGAN_ROLES) {
+      const s = specs[role];
+      if (!s) continue;
+      rec.organs[role] = { provider: s.provider, model: s.model, url: s.url };
+      if (s.api_key) secrets.organs[role] = { api_key: s.api_key };
+    }
+    await this.store.create(rec, secrets);
+    this.remember(rec.id, secrets);
+    this.log.info({ persona: rec.id }, `Created ${rec.name}`);
+    await this.changed(rec.id, "created");
+    await this.agents.start(rec);
+    return { persona: this.view(rec), recovery_phrase: diary.phrase };
+  }
+
+  async update(id: string, input: UpdateInput): Promise<PersonaView> {
+    this.secrets.addFrom(input);
+    const rec = structuredClone(await this.store.get(id));
+    const secrets = await this.store.secrets(id);
+    let organsChanged = false;
+    for (const role of ORGAN_ROLES) {
+      if (!input.organs || !(role in input.organs)) continue;
+      const next = input.organs[role];
+      const before = rec.organs[role];
+      if (next === null) {
+        if (before) organsChanged = true;
+        delete rec.organs[role];
+        delete secrets.organs[role];
+        continue;
+      }
+      if (!next) continue;
+      // An omitted key keeps the stored one — but only for the same provider, so a key is
+      // never sent to a service it was not given for.
+      const keep = next.api_key === undefined && before?.provider === next.provider ? secrets.organs[role]?.api_key : undefined;
+      const spec = this.organs.complete(role, { ...next, api_key: next.api_key ?? keep });
+      const same = before && before.provider === spec.provider && before.model === spec.model && before.url === spec.url && (spec.api_key ?? "") === (secrets.organs[role]?.api_key ?? "");
+      if (same) continue;
+      await this.organs.prepare(role, spec, id);
+      rec.organs[role] = { provider: spec.provider, model: spec.model, url: spec.url };
+      if (spec.api_key) secrets.organs[role] = { api_key: spec.api_key };
+      else delete secrets.organs[role];
+      organsChanged = true;
+    }
+    if (input.name !== undefined) rec.name = input.name;
+    if (input.status) {
+      rec.status = input.status;
+      rec.status_reason = null;
+    }
+    if (organsChanged) await this.store.saveSecrets(id, secrets);
+    await this.store.save(rec);
+    this.remember(id, secrets);
+    if (input.status === "hibernate") await this.agents.stop(id);
+    else if (organsChanged && this.agents.running(id)) {
+      await this.agents.stop(id);
+      await this.agents.start(rec);
+    } else if (input.status === "active") await this.agents.start(rec);
+    await this.changed(id, "updated");
+    return this.view(rec);
+  }
+
+  async start(id: string): Promise<"started" | "already running"> {
+    const rec = await this.store.get(id);
+    if (rec.status !== "active") {
+      await this.store.save({ ...rec, status: "active", status_reason: null });
+      await this.changed(id, "status");
+    }
+    const started = await this.agents.start(await this.store.get(id)).catch((err: Error) => {
+      throw new Invalid(`${rec.name} could not start: ${err.message}`);
+    });
+    return started ? "started" : "already running";
+  }
+
+  async stop(id: string): Promise<void> {
+    const rec = await this.store.get(id);
+    await this.agents.stop(id);
+    if (rec.status !== "hibernate") {
+      await this.store.save({ ...rec, status: "hibernate", status_reason: null });
+      await this.changed(id, "status");
+    }
+  }
+
+  /** Stop, then start from the configuration on disk (a hand-edited persona.json is picked up). */
+  async restart(id: string): Promise<void> {
+    await this.store.get(id);
+    await this.agents.stop(id);
+    await this.store.reload(id);
+    await this.start(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.get(id);
+    await this.agents.stop(id);
+    await this.store.remove(id);
+    this.keyed.delete(id);
+    await this.changed(id, "deleted");
+    this.log.info({ persona: id }, "Deleted");
+  }
+
+  /** Stops every agent without touching any status: they come back at the next boot. */
+  async shutdown(): Promise<void> {
+    await this.agents.stopAll();
+  }
+}
