@@ -49,9 +49,16 @@ export class Daemon {
     this.phase = "starting";
     const { config, personas, agents, store, bus } = this.parts;
     this.io = attachRealtime(this.server, { config, bus, store, agents });
-    this.port = await listenWithFallback(this.server, config.port, config.host);
-    if (config.port !== 0 && this.port !== config.port) this.fellBackFrom = config.port;
+    // Boot before listening: a request served mid-boot would show active personas as
+    // stopped, and a stop sent then would be undone by the boot still starting her.
     await personas.boot();
+    try {
+      this.port = await listenWithFallback(this.server, config.port, config.host);
+    } catch (err) {
+      await personas.shutdown();
+      throw err;
+    }
+    if (config.port !== 0 && this.port !== config.port) this.fellBackFrom = config.port;
     this.phase = "started";
     return this;
   }
@@ -60,11 +67,12 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.phase !== "started") return;
     this.phase = "stopping";
-    await this.parts.personas.shutdown();
+    // Stop taking requests first, so nothing can start an agent while they are being stopped.
     await new Promise<void>((resolve) => {
       this.io?.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.parts.personas.shutdown();
     await new Promise<void>((resolve) => this.parts.log.flush(() => resolve()));
     this.phase = "stopped";
   }
