@@ -8,6 +8,7 @@ import { buildApp } from "./http/app.js";
 import { KnownSecrets } from "./known-secrets.js";
 import { Logger, createLogger } from "./logger.js";
 import { Organs } from "./organs.js";
+import { OrganLedger } from "./organ-ledger.js";
 import { PersonaService } from "./persona-service.js";
 import { PersonaStore } from "./persona-store.js";
 import { loadPlugins } from "./plugin-host.js";
@@ -29,6 +30,7 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   c.registerInstance(Logger, log);
   c.registerInstance(EventBus, new EventBus());
   c.registerInstance(KnownSecrets, new KnownSecrets());
+  c.registerInstance(OrganLedger, new OrganLedger());
   c.registerInstance(PluginRegistry, plugins);
   c.registerSingleton(PersonaStore);
   c.registerSingleton(AgentRegistry);

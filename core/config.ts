@@ -15,6 +15,8 @@ export interface Config {
   plugins: string[];
   /** scrypt cost as log2(N) for the diary key; `ETERNEGO_SCRYPT_LOG_N`, default 17. */
   scryptLogN: number;
+  /** How long a model provider may take to answer before it is a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
+  organTimeoutMs: number;
   /** Print a readable line per log event on the terminal. */
   terminalLog: boolean;
   /** Check every response against its documented schema (tests turn this on). */
@@ -52,8 +54,13 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
   if (!Number.isInteger(logN) || logN < 10 || logN > 20) {
     throw new Error(`ETERNEGO_SCRYPT_LOG_N must be a whole number from 10 to 20, not '${env.ETERNEGO_SCRYPT_LOG_N}'.`);
   }
+  const organTimeoutMs = Number(env.ETERNEGO_ORGAN_TIMEOUT_MS ?? 120_000);
+  if (!Number.isInteger(organTimeoutMs) || organTimeoutMs < 100) {
+    throw new Error(`ETERNEGO_ORGAN_TIMEOUT_MS must be a whole number of milliseconds (at least 100), not '${env.ETERNEGO_ORGAN_TIMEOUT_MS}'.`);
+  }
   return {
     home,
+    organTimeoutMs,
     port,
     host,
     token,

@@ -3,7 +3,9 @@ import { inject, injectable } from "tsyringe";
 import { Invalid } from "./api/errors.js";
 import type { ModelContext, ModelPlugin } from "./api/plugin.js";
 import type { OrganRole, OrganSpec } from "./api/types.js";
+import { Config } from "./config.js";
 import { EventBus } from "./event-bus.js";
+import { OrganLedger } from "./organ-ledger.js";
 import { Logger } from "./logger.js";
 import { PluginRegistry } from "./plugin-registry.js";
 
@@ -13,6 +15,8 @@ export class Organs {
   constructor(
     private readonly plugins: PluginRegistry,
     private readonly bus: EventBus,
+    private readonly ledger: OrganLedger,
+    @inject(Config) private readonly config: Config,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
@@ -48,6 +52,11 @@ export class Organs {
         error: (m, f) => log.error(f ?? {}, m),
       },
       progress: (p) => this.bus.emit("organ:progress", { ...p, persona, role, provider: spec.provider, model: spec.model, time: Date.now() }),
+      usage: (u) => {
+        this.ledger.record(persona, role, u);
+        this.bus.emit("organ:usage", { persona, role, provider: spec.provider, model: spec.model, ...u, time: Date.now() });
+      },
+      timeoutMs: this.config.organTimeoutMs,
     };
   }
 

@@ -19,6 +19,14 @@ export const modelSchema = Joi.object({
   defaultUrl: Joi.string().uri({ scheme: ["http", "https"] }).required(),
   needsKey: Joi.boolean().required(),
   roles: Joi.array().items(Joi.valid(...ORGAN_ROLES)).min(1).unique().required(),
+  presets: Joi.array().items(
+    Joi.object({
+      name: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,39}$/).required(),
+      title: Joi.string().min(1).max(80).required(),
+      url: Joi.string().uri({ scheme: ["http", "https"] }).required(),
+      needsKey: Joi.boolean().required(),
+    }).unknown(false),
+  ).unique("name"),
   prepare: fn.required(),
   think: fn,
   see: fn,

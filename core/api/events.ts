@@ -46,6 +46,7 @@ export interface ServerToClientEvents {
   "mind:activity": (e: MindActivityEvent) => void;
   "feed:progress": (e: { persona: string; done: number; total: number; time: number }) => void;
   "organ:progress": (e: OrganProgressEvent) => void;
+  "organ:usage": (e: { persona: string | null; role: string; provider: string; model: string; input: number; output: number; time: number }) => void;
   "organ:fault": (e: { persona: string; role: string; provider: string; model: string; status: number | null; detail: string; time: number }) => void;
   "channel:state": (e: { persona: string; type: string; state: string; time: number }) => void;
 }

@@ -21,13 +21,27 @@ export interface ModelContext {
   role: OrganRole;
   log: PluginLogger;
   progress(p: OrganProgress): void;
+  /** Report the tokens one call used; the daemon pushes `organ:usage` and keeps totals for diagnose. */
+  usage(u: TokenUsage): void;
+  /** How long to wait for a provider before calling it a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
+  timeoutMs: number;
   signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  input: number;
+  output: number;
 }
 
 /** One message of a conversation handed to the thinking organ. */
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /**
+   * Marks the end of a stable prefix (her identity): providers that cache prompts
+   * (Anthropic) may cache everything up to and including this message.
+   */
+  cache?: boolean;
 }
 
 /** A thinking request: messages and, when a structured answer is wanted, its JSON schema. */
@@ -40,7 +54,7 @@ export interface ThinkRequest {
 export interface ThinkResult {
   text: string;
   json?: unknown;
-  usage?: { input: number; output: number };
+  usage?: TokenUsage;
 }
 
 /** The thinking role: chat with an optional JSON-schema-shaped answer. */
@@ -58,6 +72,14 @@ export interface Transcriber {
   transcribe(audio: Uint8Array, fileName: string): Promise<string>;
 }
 
+/** A named service a model plugin can talk to, with its own URL and key policy. */
+export interface ModelPreset {
+  name: string;
+  title: string;
+  url: string;
+  needsKey: boolean;
+}
+
 /** A model plugin: a provider that can fill organ roles. */
 export interface ModelPlugin {
   readonly kind: "model";
@@ -72,6 +94,8 @@ export interface ModelPlugin {
   readonly needsKey: boolean;
   /** Which organ roles this provider can fill. */
   readonly roles: readonly OrganRole[];
+  /** Known services this plugin speaks to (e.g. OpenAI, Groq, LM Studio for `openai`): pickers offer them. */
+  readonly presets?: readonly ModelPreset[];
   /**
    * Checks that the model is reachable and present (pulling it when the provider can).
    * Throws `Invalid` with a message naming the organ, provider, URL and the fix.

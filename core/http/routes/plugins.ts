@@ -38,13 +38,30 @@ export function pluginRoutes({ plugins, store }: RouteDeps): Route[] {
           description: "Providers by name",
           schema: Joi.object().pattern(
             Joi.string(),
-            Joi.object({ title: Joi.string().required(), url: Joi.string().required(), needs_key: Joi.boolean().required(), roles: Joi.array().items(Joi.valid(...ORGAN_ROLES)).required() }).label("Provider"),
+            Joi.object({
+              title: Joi.string().required(),
+              url: Joi.string().required(),
+              needs_key: Joi.boolean().required(),
+              roles: Joi.array().items(Joi.valid(...ORGAN_ROLES)).required(),
+              presets: Joi.array().items(Joi.object({ name: Joi.string().required(), title: Joi.string().required(), url: Joi.string().required(), needs_key: Joi.boolean().required() }).label("Preset")).required(),
+            }).label("Provider"),
           ),
         },
       },
       errors: [],
       handler: async () => ({
-        body: Object.fromEntries([...plugins.models.values()].map((p) => [p.name, { title: p.title, url: p.defaultUrl, needs_key: p.needsKey, roles: [...p.roles] }])),
+        body: Object.fromEntries(
+          [...plugins.models.values()].map((p) => [
+            p.name,
+            {
+              title: p.title,
+              url: p.defaultUrl,
+              needs_key: p.needsKey,
+              roles: [...p.roles],
+              presets: (p.presets ?? []).map((x) => ({ name: x.name, title: x.title, url: x.url, needs_key: x.needsKey })),
+            },
+          ]),
+        ),
       }),
     }),
     route({

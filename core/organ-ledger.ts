@@ -1,0 +1,36 @@
+import type { TokenUsage } from "./api/plugin.js";
+import type { OrganRole } from "./api/types.js";
+
+export interface OrganTally {
+  calls: number;
+  input: number;
+  output: number;
+  last_fault: { detail: string; status: number | null; time: string } | null;
+}
+
+/** Token usage and the last fault per persona and organ, kept in memory for diagnose. */
+export class OrganLedger {
+  private readonly tallies = new Map<string, OrganTally>();
+
+  private tally(persona: string | null, role: OrganRole): OrganTally {
+    const key = `${persona ?? "-"}:${role}`;
+    let t = this.tallies.get(key);
+    if (!t) this.tallies.set(key, (t = { calls: 0, input: 0, output: 0, last_fault: null }));
+    return t;
+  }
+
+  record(persona: string | null, role: OrganRole, u: TokenUsage): void {
+    const t = this.tally(persona, role);
+    t.calls++;
+    t.input += u.input;
+    t.output += u.output;
+  }
+
+  fault(persona: string | null, role: OrganRole, detail: string, status: number | null): void {
+    this.tally(persona, role).last_fault = { detail, status, time: new Date().toISOString() };
+  }
+
+  of(persona: string, role: OrganRole): OrganTally {
+    return { ...this.tally(persona, role) };
+  }
+}
