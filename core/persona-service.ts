@@ -2,7 +2,7 @@ import "reflect-metadata";
 import crypto from "node:crypto";
 import { inject, injectable } from "tsyringe";
 import { Invalid } from "./api/errors.js";
-import { ORGAN_ROLES, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
+import { ORGAN_ROLES, type AgentState, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
 import type { PersonaChange } from "./api/events.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Config } from "./config.js";
@@ -43,20 +43,20 @@ export class PersonaService {
     @inject(Config) private readonly config: Config,
     @inject(Logger) private readonly log: Logger,
   ) {
-    agents.onState = (id) => void this.changed(id, "state");
+    // The state is passed along: by the time the record is read, she may have moved on.
+    agents.onState = (id, state) => void this.changed(id, "state", state);
   }
 
-  view(rec: PersonaRecord): PersonaView {
-    const running = this.agents.running(rec.id);
+  view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id)): PersonaView {
+    const running = state === "running";
     const organs: PersonaView["organs"] = {};
     const keys = this.keyed.get(rec.id);
     for (const role of ORGAN_ROLES) {
       const o = rec.organs[role];
       if (o) organs[role] = { provider: o.provider, model: o.model, url: o.url, has_key: keys?.has(role) ?? false };
     }
-    const state = running ? "connected" : "disconnected";
     const channels: ChannelView[] = [
-      { type: "web", name: "web", verified: true, state },
+      { type: "web", name: "web", verified: true, state: running ? "connected" : "disconnected" },
       ...rec.channels.map((c) => ({ type: c.type, name: c.name, verified: c.verified, state: "disconnected" as const })),
     ];
     return {
@@ -65,8 +65,8 @@ export class PersonaService {
       birthday: rec.birthday,
       status: rec.status,
       running,
-      state: this.agents.state(rec.id),
-      phase: this.agents.phase(rec.id),
+      state,
+      phase: running ? this.agents.phase(rec.id) : null,
       organs,
       channels,
     };
@@ -81,9 +81,9 @@ export class PersonaService {
     for (const c of Object.values(s.channels)) this.secrets.add(...Object.values(c));
   }
 
-  private async changed(id: string, change: PersonaChange): Promise<void> {
+  private async changed(id: string, change: PersonaChange, state?: AgentState): Promise<void> {
     const rec = change === "deleted" ? null : await this.store.get(id).catch(() => null);
-    this.bus.emit("persona:changed", { id, change, persona: rec ? this.view(rec) : undefined, time: Date.now() });
+    this.bus.emit("persona:changed", { id, change, persona: rec ? this.view(rec, state) : undefined, time: Date.now() });
   }
 
   /** Loads every persona and starts those whose status is active. */
