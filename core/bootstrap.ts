@@ -41,6 +41,6 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   const agents = c.resolve(AgentRegistry);
   const personas = c.resolve(PersonaService);
   const bus = c.resolve(EventBus);
-  const { app } = buildApp(config, { personas, store, agents, plugins }, log, c.resolve(KnownSecrets));
-  return new Daemon({ config, log, app, personas, agents, store, bus });
+  const { app, routes } = buildApp(config, { personas, store, agents, plugins }, log, c.resolve(KnownSecrets));
+  return new Daemon({ config, log, app, personas, agents, store, bus, routes });
 }

@@ -8,6 +8,7 @@ import { attachRealtime, type Realtime } from "./realtime.js";
 import type { AgentRegistry } from "./agent-registry.js";
 import type { EventBus } from "./event-bus.js";
 import type { PersonaStore } from "./persona-store.js";
+import type { Route } from "./http/route.js";
 
 export type DaemonPhase = "stopped" | "starting" | "started" | "stopping";
 
@@ -19,6 +20,8 @@ export interface DaemonParts {
   agents: AgentRegistry;
   store: PersonaStore;
   bus: EventBus;
+  /** The route table the app serves (and the OpenAPI document describes). */
+  routes: readonly Route[];
 }
 
 /**

@@ -27,7 +27,7 @@ export const fieldErrors = Joi.object({
   detail: Joi.array()
     .items(
       Joi.object({
-        loc: Joi.array().items(Joi.alternatives().try(Joi.string(), Joi.number())).required(),
+        loc: Joi.array().items(Joi.alternatives().try(Joi.string(), Joi.number().integer())).required(),
         msg: Joi.string().required(),
         type: Joi.string().required(),
       }).label("FieldError"),
