@@ -230,8 +230,9 @@ export class PersonaService {
   /** Stop, then start from the configuration on disk (a hand-edited persona.json is picked up). */
   async restart(id: string): Promise<void> {
     await this.store.get(id);
-    await this.agents.stop(id);
+    // Read the file first: a broken hand edit is refused (400) and leaves her as she was.
     await this.store.reload(id);
+    await this.agents.stop(id);
     await this.start(id);
   }
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { inject, injectable } from "tsyringe";
 import { Config } from "./config.js";
-import { NotFound } from "./api/errors.js";
+import { Invalid, NotFound } from "./api/errors.js";
 import type { OrganRole, PersonaStatus } from "./api/types.js";
 
 export const FORMAT_VERSION = 1;
@@ -148,8 +148,15 @@ export class PersonaStore {
 
   /** Reads her persona.json again, for when a person edited it by hand. */
   async reload(id: string): Promise<PersonaRecord> {
-    const rec = JSON.parse(await fs.readFile(path.join(this.dir(id), "persona.json"), "utf8")) as PersonaRecord;
-    if (rec.id !== id) throw new Error(`persona.json of ${id} says its id is '${rec.id}'`);
+    const file = path.join(this.dir(id), "persona.json");
+    let rec: PersonaRecord;
+    try {
+      rec = JSON.parse(await fs.readFile(file, "utf8")) as PersonaRecord;
+    } catch (err) {
+      // A hand edit gone wrong is the person's to fix: say which file and why (400, not a 500).
+      throw new Invalid(`${file} cannot be read: ${err instanceof Error ? err.message : err}. Fix the file and try again.`);
+    }
+    if (rec?.id !== id) throw new Invalid(`${file} says its id is '${rec?.id}', but her id is '${id}'; an id never changes. Fix the file and try again.`);
     (await this.records()).set(id, rec);
     return rec;
   }

@@ -31,7 +31,17 @@ export const modelSchema = Joi.object({
   think: fn,
   see: fn,
   transcribe: fn,
-}).unknown(false);
+})
+  .unknown(false)
+  .custom((d: { roles: string[]; think?: unknown; see?: unknown; transcribe?: unknown }, helpers) => {
+    // A declared role with nothing to fill it would pass prepare and fail at her first thought.
+    const needs: Record<string, "think" | "see" | "transcribe"> = { thinking: "think", frontier: "think", vision: "see", hearing: "transcribe" };
+    for (const role of d.roles) {
+      const factory = needs[role]!;
+      if (typeof d[factory] !== "function") return helpers.message({ custom: `declares the '${role}' role but has no '${factory}' function` });
+    }
+    return d;
+  });
 
 export const perceptionSchema = Joi.object({
   kind: Joi.valid("perception").required(),

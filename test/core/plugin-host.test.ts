@@ -130,3 +130,20 @@ t.test("loadPlugins directly: records in discovery order, later duplicates refus
   t.throws(() => registry.capabilityFor("x.log"), { name: "Unsupported", message: /'\.log'/ });
   t.equal(registry.capabilityFor("X.MD").name, "notes");
 });
+
+t.test("a model plugin declaring a role it has no function for is refused, naming both", async (t) => {
+  const home = tempHome("eternego-plugins-");
+  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
+  const dir = path.join(home, "plugins", "deaf");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "index.mjs"),
+    `export default { kind: "model", name: "deaf", version: "1.0.0", title: "Deaf", defaultUrl: "http://127.0.0.1:9",
+      needsKey: false, roles: ["thinking", "hearing"], async prepare() {}, think() { return { think: async () => ({ text: "" }) }; } };\n`,
+  );
+  const registry = await loadPlugins(home, []);
+  const deaf = registry.records.find((r) => r.name === "deaf")!;
+  t.equal(deaf.state, "failed");
+  t.match(deaf.error, /declares the 'hearing' role but has no 'transcribe' function/);
+  t.notOk(registry.models.has("deaf"), "it is no provider");
+});

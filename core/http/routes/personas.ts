@@ -34,7 +34,7 @@ export function personaRoutes({ personas }: RouteDeps): Route[] {
           frontier: organSpec,
         }).required().unknown(false),
         channels: Joi.array().items(channelInput).max(10),
-      }).unknown(false),
+      }).unknown(false).required(),
       responses: {
         201: {
           description: "Created and started",
