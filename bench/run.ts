@@ -5,11 +5,12 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { coldStart } from "./cold-start.js";
 import { cleanup } from "./lib.js";
+import { organ } from "./organ.js";
 import { rss } from "./rss.js";
 import { throughput } from "./throughput.js";
 
 const WATCHDOG_MS = 110_000;
-const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500 };
+const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1 };
 
 const f0 = (n: number) => n.toFixed(0);
 const f1 = (n: number) => n.toFixed(1);
@@ -43,6 +44,19 @@ async function main(): Promise<number> {
   console.log(`    0 agents  : ${f0(c.rss0).padStart(7)} KiB  (runs: ${c.rss0KiB.join(", ")})`);
   console.log(`    100 agents: ${f0(c.rss100).padStart(7)} KiB  (runs: ${c.rss100KiB.join(", ")})`);
   console.log(`    per agent : ${f1(c.perAgentKiB).padStart(7)} KiB  ((rss100 − rss0) / 100); ratio rss100/rss0 = ${f2(c.ratio)}`);
+
+  console.log("\n(d) organ overhead: openai plugin Thinker vs raw fetch, same request to the same fake OpenAI server, sequential, 9 alternating rounds × 300 calls; ms/call = best round, ratio = median of per-round ratios");
+  const d = await organ();
+  const dOk = d.plain.ratio <= AIMS.organOverhead;
+  console.log(`    plain : plugin ${f2(d.plain.pluginMs)} ms/call, raw fetch ${f2(d.plain.rawMs)} ms/call → ${f2(d.plain.ratio)}× (aim ≤ ${AIMS.organOverhead}×) ${verdict(dOk)}, ~${f0((d.plain.ratio - 1) * d.plain.rawMs * 1000)} µs a call`);
+  if (!dOk) missed++;
+  console.log(`    toolkit: core organRequest alone (per-attempt timeout signal, retries and fault mapping armed) ${f2(d.plain.toolkitMs)} ms/call → ${f2(d.plain.toolkitRatio)}× raw`);
+  console.log(`    schema: plugin ${f2(d.schema.pluginMs)} ms/call, raw fetch ${f2(d.schema.rawMs)} ms/call → ${f2(d.schema.ratio)}× (no aim: the plugin also checks the answer against the schema, raw fetch only JSON.parses it)`);
+
+  console.log(`\n(e) time to first streamed delta, ${d.ttfd.chunks} SSE chunks ${d.ttfd.gapMs} ms apart, median of ${d.ttfd.samples}`);
+  console.log(`    plugin  : ${f2(d.ttfd.pluginMedianMs).padStart(6)} ms  (onDelta of the openai Thinker)`);
+  console.log(`    baseline: ${f2(d.ttfd.rawMedianMs).padStart(6)} ms  (raw fetch, reading the SSE body to the first content delta)`);
+  console.log(`    ratio   : ${f2(d.ttfd.ratio)}×`);
 
   console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s; ${missed ? `${missed} aim(s) missed` : "every aim met"}.`);
   return 0; // a missed aim is reported, not fatal: figures depend on the machine

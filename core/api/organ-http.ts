@@ -102,8 +102,10 @@ export async function organRequest(target: OrganTarget, url: string, init: Reque
   for (let attempt = 1; ; attempt++) {
     let res: Response;
     try {
-      const signals = [AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])];
-      res = await fetch(url, { ...init, signal: AbortSignal.any(signals) });
+      // AbortSignal.any only when there is a caller's signal to join: it costs about 5% of a
+      // loopback call, which the organ benchmark sees.
+      const timeout = AbortSignal.timeout(timeoutMs);
+      res = await fetch(url, { ...init, signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       const fault = networkFault(err, target, timeoutMs);
