@@ -1,0 +1,49 @@
+/**
+ * A server-sent events reader: bytes in, `(event, data)` out, one call per event. Lines end
+ * with `\n` (a `\r` before it is dropped); `data` lines of one event are joined with `\n`;
+ * comments (`:`) and unknown fields are skipped, as the SSE specification says.
+ */
+export function sseParser(onEvent: (event: string, data: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let event = "";
+  let data: string[] = [];
+
+  const line = (raw: string) => {
+    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (l === "") {
+      if (data.length) {
+        const [e, d] = [event || "message", data.join("\n")];
+        event = "";
+        data = [];
+        onEvent(e, d);
+      }
+      event = "";
+      return;
+    }
+    if (l.startsWith(":")) return;
+    const colon = l.indexOf(":");
+    const field = colon < 0 ? l : l.slice(0, colon);
+    const value = colon < 0 ? "" : l.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  };
+
+  return {
+    feed(bytes) {
+      buffer += decoder.decode(bytes, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const l = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        line(l);
+      }
+    },
+    end() {
+      buffer += decoder.decode();
+      if (buffer) line(buffer);
+      buffer = "";
+      line("");
+    },
+  };
+}
