@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
-import { Agent, TRANSITIONS } from "./agent.js";
+import { Agent, AgentKit, TRANSITIONS } from "./agent.js";
 import { Logger } from "./logger.js";
 import { NotRunning } from "./api/errors.js";
 import type { AgentState } from "./api/types.js";
@@ -17,7 +17,10 @@ export class AgentRegistry {
   private readonly reasons = new Map<string, string>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(@inject(Logger) private readonly log: Logger) {}
+  constructor(
+    private readonly kit: AgentKit,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
 
   state(id: string): AgentState {
     return this.states.get(id) ?? "stopped";
@@ -70,7 +73,7 @@ export class AgentRegistry {
     return this.serial(persona.id, async () => {
       if (this.agents.has(persona.id)) return false;
       this.move(persona.id, "starting");
-      const agent = new Agent(persona);
+      const agent = new Agent(persona, this.kit);
       try {
         await agent.start();
       } catch (err) {

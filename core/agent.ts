@@ -1,26 +1,169 @@
-import type { AgentState, Phase } from "./api/types.js";
-import type { PersonaRecord } from "./persona-store.js";
+import "reflect-metadata";
+import { inject, injectable } from "tsyringe";
+import { Invalid } from "./api/errors.js";
+import { OrganFault } from "./api/organ-fault.js";
+import type { AgentState, OrganRole, OrganSpec, Phase } from "./api/types.js";
+import { Config } from "./config.js";
+import { EventBus } from "./event-bus.js";
+import { Logger } from "./logger.js";
+import { DEFAULT_ROUTINES, Heartbeat } from "./mind/heartbeat.js";
+import { Memory, type ConversationEntry } from "./mind/memory.js";
+import { Mind } from "./mind/mind.js";
+import { readExport } from "./feed-exports.js";
+import { learnFromExport, type FeedSummary } from "./mind/feed.js";
+import type { NightSummary } from "./mind/night.js";
+import { perceiveFile, type Perceived, type Received } from "./mind/perceive.js";
+import { OrganLedger } from "./organ-ledger.js";
+import { Organs } from "./organs.js";
+import { PersonaStore, type PersonaRecord } from "./persona-store.js";
+import { PluginRegistry } from "./plugin-registry.js";
 
-/**
- * A live persona in this daemon. The mind (inbox, beats, tools) arrives with its own
- * issue; until then an agent holds her configuration, her lifecycle state and her phase.
- */
+/** What every agent needs from the daemon, handed over in one piece by the registry. */
+@injectable()
+export class AgentKit {
+  /** Set by the persona service: her thinking organ failed for good. */
+  onSick: (id: string, reason: string) => void = () => {};
+
+  constructor(
+    readonly store: PersonaStore,
+    readonly organs: Organs,
+    readonly plugins: PluginRegistry,
+    readonly bus: EventBus,
+    readonly ledger: OrganLedger,
+    @inject(Config) readonly config: Config,
+    @inject(Logger) readonly log: Logger,
+  ) {}
+}
+
+/** A live persona in this daemon: her mind, her heart, her organs, bound to her files. */
 export class Agent {
   readonly startedAt = Date.now();
-  phase: Phase = "morning";
+  readonly memory: Memory;
+  private mind!: Mind;
+  private heart!: Heartbeat;
+  private readonly abort = new AbortController();
 
-  constructor(readonly persona: PersonaRecord) {}
+  constructor(
+    readonly persona: PersonaRecord,
+    private readonly kit: AgentKit,
+  ) {
+    this.memory = new Memory(kit.store.homeDir(persona.id));
+  }
+
+  get phase(): Phase {
+    return this.mind?.phase ?? "morning";
+  }
 
   async start(): Promise<void> {
-    this.phase = "morning";
+    const { store, organs, bus, ledger, log, config } = this.kit;
+    const p = this.persona;
+    const secrets = await store.secrets(p.id);
+    const specs: Partial<Record<OrganRole, OrganSpec>> = {};
+    for (const [role, o] of Object.entries(p.organs) as [OrganRole, OrganSpec][]) {
+      specs[role] = { ...o, ...(secrets.organs[role]?.api_key ? { api_key: secrets.organs[role]!.api_key } : {}) };
+    }
+    this.mind = new Mind({
+      id: p.id,
+      name: p.name,
+      memory: this.memory,
+      organs: organs.bind(specs, p.id, this.abort.signal),
+      specs: p.organs,
+      bus,
+      ledger,
+      log,
+      faultRetryMs: config.faultRetryMs,
+      onSick: (reason) => this.kit.onSick(p.id, reason),
+      // Channel plugins connect in their own issue; until then only web exists, and web is the bus.
+      deliver: async (channel) => log.warn({ persona: p.id }, `No connection for channel '${channel}'`),
+    });
+    const sleep = p.routines?.sleep;
+    const valid = typeof sleep === "string" && /^([01]\d|2[0-3]):[0-5]\d$/.test(sleep);
+    if (sleep !== undefined && !valid) log.warn({ persona: p.id }, `routines.sleep in persona.json must be a time like "23:30", not ${JSON.stringify(sleep)}; she sleeps at ${DEFAULT_ROUTINES.sleep}.`);
+    this.heart = new Heartbeat(this.mind, this.memory, { sleep: valid ? sleep : DEFAULT_ROUTINES.sleep }, config.heartbeatMs, log.child({ persona: p.id }));
+    await this.mind.resume();
+    this.heart.start();
   }
 
   async stop(): Promise<void> {
-    this.phase = "night";
+    if (!this.mind) return;
+    const stopped = this.mind.stop();
+    this.abort.abort();
+    await Promise.all([stopped, this.heart.stop()]);
+  }
+
+  read(text: string, channel = "web", id?: string): Promise<ConversationEntry> {
+    return this.mind.receive({ text, channel, ...(id ? { id } : {}) });
+  }
+
+  repliesTo(id: string, ms: number): Promise<ConversationEntry[] | null> {
+    return this.mind.repliesTo(id, ms);
+  }
+
+  /** Files through their perceptions, then one message carrying the caption and what she perceived. */
+  async perceive(files: Received[], caption: string, channel = "web", id?: string): Promise<ConversationEntry> {
+    const got: Perceived[] = [];
+    for (const f of files) got.push(await this.perceiveOne(f));
+    return this.mind.receive({ text: caption, channel, media: got.map((g) => g.media), perceived: got, ...(id ? { id } : {}) });
+  }
+
+  /** A voice message: what she heard becomes the message itself. */
+  async hear(file: Received, channel = "web", id?: string): Promise<ConversationEntry> {
+    const heard = await this.perceiveOne(file);
+    return this.mind.receive({ text: heard.text, channel, media: [heard.media], ...(id ? { id } : {}) });
+  }
+
+  private async perceiveOne(f: Received): Promise<Perceived> {
+    const cap = this.kit.plugins.capabilityFor(f.name, this.organRoles());
+    this.kit.bus.emit("mind:activity", { persona: this.persona.id, activity: "perceiving", phase: this.phase, time: Date.now() });
+    try {
+      return await perceiveFile(f, cap, { log: this.pluginLog(cap.name), ...this.mind.organsFor(cap.organ) }, this.memory);
+    } catch (err) {
+      if (!(err instanceof OrganFault) || !cap.organ || cap.organ === "thinking") throw err;
+      this.mind.disable(cap.organ, err.message);
+      throw new Invalid(`Her ${cap.organ} organ failed on '${f.name}' and is switched off until she is restarted: ${err.message}`);
+    }
+  }
+
+  /** Learns the person from an exported chat history; a file that is not one is refused (400) before anything is read into her. */
+  async feed(file: Received, source?: "chatgpt" | "claude"): Promise<FeedSummary> {
+    const exp = await readExport(file.path, file.name, source);
+    const { bus } = this.kit;
+    const id = this.persona.id;
+    return this.mind.exclusive(async () => {
+      bus.emit("mind:activity", { persona: id, activity: "reflecting", phase: this.phase, time: Date.now() });
+      try {
+        return await learnFromExport(exp, this.persona.name, this.memory, this.mind.thinkingOrgan, (done, total) => bus.emit("feed:progress", { persona: id, done, total, time: Date.now() }));
+      } catch (err) {
+        throw err instanceof OrganFault ? new Invalid(`She could not learn from the export, so her files are as they were: ${err.message}`) : err;
+      } finally {
+        bus.emit("mind:activity", { persona: id, activity: "idle", phase: this.phase, time: Date.now() });
+      }
+    });
+  }
+
+  sleep(): Promise<NightSummary> {
+    return this.mind.sleep();
+  }
+
+  /** Runs long work on her mind's worker, between beats (learning from an export). */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return this.mind.exclusive(job);
+  }
+
+  get thinking() {
+    return this.mind.thinkingOrgan;
+  }
+
+  /** The organs she has and has not switched off: what decides which files she can take. */
+  organRoles(): Set<OrganRole> {
+    return new Set((Object.keys(this.persona.organs) as OrganRole[]).filter((r) => !this.mind.isDisabled(r)));
+  }
+
+  private pluginLog(name: string) {
+    const log = this.kit.log.child({ plugin: name, persona: this.persona.id });
+    return { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
   }
 }
-
-export type AgentFactory = (persona: PersonaRecord) => Agent;
 
 /** The allowed transitions of an agent's lifecycle; anything else is a bug. */
 export const TRANSITIONS: Record<AgentState, readonly AgentState[]> = {

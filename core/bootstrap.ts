@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { container } from "tsyringe";
+import { AgentKit } from "./agent.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Config } from "./config.js";
 import { Daemon } from "./daemon.js";
@@ -33,6 +34,7 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   c.registerInstance(OrganLedger, new OrganLedger());
   c.registerInstance(PluginRegistry, plugins);
   c.registerSingleton(PersonaStore);
+  c.registerSingleton(AgentKit);
   c.registerSingleton(AgentRegistry);
   c.registerSingleton(Organs);
   c.registerSingleton(PersonaService);
@@ -41,6 +43,6 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   const agents = c.resolve(AgentRegistry);
   const personas = c.resolve(PersonaService);
   const bus = c.resolve(EventBus);
-  const { app, routes } = buildApp(config, { personas, store, agents, plugins }, log, c.resolve(KnownSecrets));
+  const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger) }, log, c.resolve(KnownSecrets));
   return new Daemon({ config, log, app, personas, agents, store, bus, routes });
 }

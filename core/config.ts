@@ -17,6 +17,10 @@ export interface Config {
   scryptLogN: number;
   /** How long a model provider may take to answer before it is a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
   organTimeoutMs: number;
+  /** How often her heart beats (ms): reminders, routines, a health line; `ETERNEGO_HEARTBEAT_MS`, default a minute. */
+  heartbeatMs: number;
+  /** How long she waits before trying her thinking organ again after a fault (ms); `ETERNEGO_FAULT_RETRY_MS`. */
+  faultRetryMs: number;
   /** Print a readable line per log event on the terminal. */
   terminalLog: boolean;
   /** Check every response against its documented schema (tests turn this on). */
@@ -58,9 +62,16 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
   if (!Number.isInteger(organTimeoutMs) || organTimeoutMs < 100) {
     throw new Error(`ETERNEGO_ORGAN_TIMEOUT_MS must be a whole number of milliseconds (at least 100), not '${env.ETERNEGO_ORGAN_TIMEOUT_MS}'.`);
   }
+  const ms = (name: string, fallback: number, min: number): number => {
+    const v = Number(env[name] ?? fallback);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be a whole number of milliseconds (at least ${min}), not '${env[name]}'.`);
+    return v;
+  };
   return {
     home,
     organTimeoutMs,
+    heartbeatMs: ms("ETERNEGO_HEARTBEAT_MS", 60_000, 10),
+    faultRetryMs: ms("ETERNEGO_FAULT_RETRY_MS", 10_000, 0),
     port,
     host,
     token,

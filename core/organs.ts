@@ -1,13 +1,21 @@
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
 import { Invalid } from "./api/errors.js";
-import type { ModelContext, ModelPlugin } from "./api/plugin.js";
+import type { ModelContext, ModelPlugin, Seer, Thinker, Transcriber } from "./api/plugin.js";
 import type { OrganRole, OrganSpec } from "./api/types.js";
 import { Config } from "./config.js";
 import { EventBus } from "./event-bus.js";
 import { OrganLedger } from "./organ-ledger.js";
 import { Logger } from "./logger.js";
 import { PluginRegistry } from "./plugin-registry.js";
+
+/** A persona's organs bound to their plugins. */
+export interface BoundOrgans {
+  thinking: Thinker;
+  frontier?: Thinker;
+  vision?: Seer;
+  hearing?: Transcriber;
+}
 
 /** Binds organ specs to model plugins: checks the provider can fill the role, then lets it prepare. */
 @injectable()
@@ -42,7 +50,7 @@ export class Organs {
     return { ...spec, url: (spec.url || p.defaultUrl).replace(/\/+$/, "") };
   }
 
-  context(role: OrganRole, spec: OrganSpec, persona: string | null): ModelContext {
+  context(role: OrganRole, spec: OrganSpec, persona: string | null, signal?: AbortSignal): ModelContext {
     const log = this.log.child({ plugin: spec.provider });
     return {
       role,
@@ -57,7 +65,19 @@ export class Organs {
         this.bus.emit("organ:usage", { persona, role, provider: spec.provider, model: spec.model, ...u, time: Date.now() });
       },
       timeoutMs: this.config.organTimeoutMs,
+      ...(signal ? { signal } : {}),
     };
+  }
+
+  /** Her organs, ready to use: what each role's plugin gives for her spec. `signal` ends every call when she stops. */
+  bind(specs: Partial<Record<OrganRole, OrganSpec>>, persona: string, signal: AbortSignal): BoundOrgans {
+    const ctx = (role: OrganRole) => this.context(role, specs[role]!, persona, signal);
+    const plugin = (role: OrganRole) => this.provider(role, specs[role]!.provider);
+    const bound: BoundOrgans = { thinking: plugin("thinking").think!(specs.thinking!, ctx("thinking")) };
+    if (specs.frontier) bound.frontier = plugin("frontier").think!(specs.frontier, ctx("frontier"));
+    if (specs.vision) bound.vision = plugin("vision").see!(specs.vision, ctx("vision"));
+    if (specs.hearing) bound.hearing = plugin("hearing").transcribe!(specs.hearing, ctx("hearing"));
+    return bound;
   }
 
   /** Checks the organ is usable now. Plugin refusals are 400s; a plugin crash stays a 500. */

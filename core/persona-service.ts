@@ -4,6 +4,7 @@ import { inject, injectable } from "tsyringe";
 import { Invalid } from "./api/errors.js";
 import { ORGAN_ROLES, type AgentState, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
 import type { PersonaChange } from "./api/events.js";
+import { AgentKit } from "./agent.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Config } from "./config.js";
 import { EventBus } from "./event-bus.js";
@@ -40,11 +41,23 @@ export class PersonaService {
     private readonly plugins: PluginRegistry,
     private readonly bus: EventBus,
     private readonly secrets: KnownSecrets,
+    kit: AgentKit,
     @inject(Config) private readonly config: Config,
     @inject(Logger) private readonly log: Logger,
   ) {
     // The state is passed along: by the time the record is read, she may have moved on.
     agents.onState = (id, state) => void this.changed(id, "state", state);
+    kit.onSick = (id, reason) => void this.sicken(id, reason).catch((err) => this.log.error({ persona: id }, `Could not mark her sick: ${err.message}`));
+  }
+
+  /** Her thinking organ keeps failing: status sick with the reason kept, agent stopped. Started again by the person. */
+  async sicken(id: string, why: string): Promise<void> {
+    const rec = await this.store.get(id);
+    const reason = this.secrets.scrub(why);
+    await this.store.save({ ...rec, status: "sick", status_reason: reason });
+    this.log.warn({ persona: id }, `${rec.name} is sick: ${reason}`);
+    await this.agents.stop(id);
+    await this.changed(id, "status");
   }
 
   view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id)): PersonaView {
@@ -64,6 +77,7 @@ export class PersonaService {
       name: rec.name,
       birthday: rec.birthday,
       status: rec.status,
+      status_reason: rec.status_reason ?? null,
       running,
       state,
       phase: running ? this.agents.phase(rec.id) : null,

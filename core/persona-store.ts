@@ -35,6 +35,8 @@ export interface PersonaRecord {
   organs: Partial<Record<OrganRole, StoredOrgan>>;
   channels: StoredChannel[];
   diary: { salt: string; kdf: { name: "scrypt"; N: number; r: number; p: number } };
+  /** Her daily routines (`{sleep: "HH:MM"}` local); absent means the defaults (sleep at 00:00). */
+  routines?: { sleep?: string };
 }
 
 /** secrets.json (mode 0600): organ keys, channel credentials, the derived diary key. */

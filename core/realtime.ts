@@ -58,8 +58,13 @@ export function attachRealtime(server: http.Server, deps: { config: Config; bus:
       if (typeof ack !== "function") return;
       try {
         await store.get(String(req?.persona));
-        agents.get(String(req.persona));
-        ack({ ok: false, status: 501, detail: "Reading messages (the mind) is not built yet in this version of Eternego." });
+        const agent = agents.get(String(req.persona));
+        const message = req.message;
+        if (typeof message !== "string" || !message.trim() || message.length > 100_000) {
+          return ack({ ok: false, status: 422, detail: [{ loc: ["message"], msg: '"message" must be a non-empty string of at most 100000 characters', type: "string.base" }] });
+        }
+        const entry = await agent.read(message, "web");
+        ack({ ok: true, data: { status: "received", id: entry.id } });
       } catch (err) {
         ack(failure(err));
       }

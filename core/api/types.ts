@@ -42,6 +42,8 @@ export interface PersonaView {
   name: string;
   birthday: string;
   status: PersonaStatus;
+  /** Why she is sick; null otherwise. */
+  status_reason: string | null;
   running: boolean;
   state: AgentState;
   phase: Phase | null;

@@ -13,7 +13,10 @@ import { buildOpenApi } from "./openapi.js";
 import type { Route } from "./route.js";
 import { buildRouter } from "./router.js";
 import type { RouteDeps } from "./routes/deps.js";
+import { healthRoutes } from "./routes/health.js";
 import { laterRoutes } from "./routes/later.js";
+import { memoryRoutes } from "./routes/memory.js";
+import { mindRoutes } from "./routes/mind.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { personaRoutes } from "./routes/personas.js";
 import { pluginRoutes } from "./routes/plugins.js";
@@ -22,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The whole route table, in matching order. */
 export function routeTable(deps: RouteDeps): Route[] {
-  return [...pluginRoutes(deps), ...personaRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
+  return [...pluginRoutes(deps), ...personaRoutes(deps), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
 }
 
 export function packageVersion(): string {

@@ -33,6 +33,10 @@ export function errorMiddleware(log: Logger, secrets: KnownSecrets): ErrorReques
       detail = secrets.scrub(err.message);
     } else if (parsed) {
       ({ status, detail } = parsed);
+    } else if (err instanceof URIError) {
+      // The router could not decode a path parameter (`%ff`): no resource has that name.
+      status = 404;
+      detail = `No such path: ${req.method} ${req.path.length > 200 ? req.path.slice(0, 200) + "…" : req.path} is not valid percent-encoding.`;
     } else {
       status = 500;
       const name = err instanceof Error ? err.constructor.name : "Error";

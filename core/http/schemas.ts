@@ -54,6 +54,7 @@ export const personaView = Joi.object({
   name: Joi.string().required(),
   birthday: Joi.string().required().description("YYYY-MM-DD"),
   status: Joi.valid(...PERSONA_STATUSES).required(),
+  status_reason: Joi.string().allow(null).required().description("Why she is sick (null otherwise)"),
   running: Joi.boolean().required(),
   state: Joi.valid(...AGENT_STATES).required(),
   phase: Joi.valid("morning", "day", "night", null).required(),

@@ -94,6 +94,7 @@ t.test("create: 201 with a view without secrets and a real recovery phrase that 
     name: "Ada",
     birthday: today(),
     status: "active",
+    status_reason: null,
     running: true,
     state: "running",
     phase: "morning",

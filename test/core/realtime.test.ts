@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import t, { type Test } from "tap";
 import type { PersonaChangedEvent } from "../../core/api/events.js";
 import { startFakeOllama } from "../fixtures/fake-ollama.js";
@@ -77,7 +79,7 @@ t.test("persona:changed follows create, stop, start and delete", async (t) => {
 });
 
 t.test("persona:watch and chat:send acknowledge with the HTTP error shapes", async (t) => {
-  const { api, ollama, socket } = await setup(t);
+  const { api, ollama, socket, home } = await setup(t);
 
   const unknown = crypto.randomUUID();
   const watchUnknown = await request(socket, "persona:watch", unknown);
@@ -96,7 +98,12 @@ t.test("persona:watch and chat:send acknowledge with the HTTP error shapes", asy
   t.match(sendUnknown, { ok: false, status: 404 }, "chat:send to an unknown persona: 404");
 
   const sendRunning = await request(socket, "chat:send", { persona: id, message: "hi" });
-  t.match(sendRunning, { ok: false, status: 501 }, "chat:send to a running persona: 501 until the mind exists");
+  t.match(sendRunning, { ok: true, data: { status: "received", id: String } }, "chat:send to a running persona is received, like read");
+  const conv = fs.readFileSync(path.join(home, "personas", id, "home", "conversation.jsonl"), "utf8");
+  t.match(conv, new RegExp(`"id":"${sendRunning.data.id}".*"from":"person".*"text":"hi"`), "and written to her conversation");
+  for (const bad of [{ persona: id }, { persona: id, message: "" }, { persona: id, message: 42 }, { persona: id, message: "x".repeat(100_001) }]) {
+    t.match(await request(socket, "chat:send", bad), { ok: false, status: 422, detail: [{ loc: ["message"] }] }, `refused: ${JSON.stringify(bad).slice(0, 60)}`);
+  }
 
   t.same((await api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
   const sendStopped = await request(socket, "chat:send", { persona: id, message: "hi" });

@@ -1,4 +1,5 @@
 import type { AgentRegistry } from "../../agent-registry.js";
+import type { OrganLedger } from "../../organ-ledger.js";
 import type { PersonaService } from "../../persona-service.js";
 import type { PersonaStore } from "../../persona-store.js";
 import type { PluginRegistry } from "../../plugin-registry.js";
@@ -10,6 +11,8 @@ export interface RouteDeps {
   store: PersonaStore;
   agents: AgentRegistry;
   plugins: PluginRegistry;
+  /** Token usage and last faults per persona and organ (diagnose). */
+  ledger: OrganLedger;
 }
 
 /**

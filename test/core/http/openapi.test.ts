@@ -155,7 +155,11 @@ t.test("what the daemon answers over HTTP matches the schemas in the document", 
   const invalid = await d.api("POST", "/api/persona/create", { name: 5, organs: { thinking }, channels: [{ type: 7 }] });
   check(t, "post", "/api/persona/create", invalid, 422);
   t.ok(invalid.body.detail.some((e: { loc: unknown[] }) => e.loc.some((x) => typeof x === "number")), "a loc with an array index is still valid");
-  check(t, "get", "/api/persona/:id/knowledge", await d.api("GET", `/api/persona/${id}/knowledge`), 501);
+  check(t, "get", "/api/persona/:id/knowledge", await d.api("GET", `/api/persona/${id}/knowledge`), 200);
+  check(t, "get", "/api/persona/:id/diagnose", await d.api("GET", `/api/persona/${id}/diagnose`), 200);
+  check(t, "post", "/api/persona/:id/read", await d.api("POST", `/api/persona/${id}/read`, { message: "hi" }), 202);
+  check(t, "get", "/api/persona/:id/conversation", await d.api("GET", `/api/persona/${id}/conversation`), 200);
+  check(t, "get", "/api/persona/:id/export", await d.api("GET", `/api/persona/${id}/export`), 501);
   check(t, "post", "/api/persona/:id/stop", await d.api("POST", `/api/persona/${id}/stop`), 200);
   check(t, "post", "/api/persona/:id/sleep", await d.api("POST", `/api/persona/${id}/sleep`), 409);
 

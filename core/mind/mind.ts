@@ -1,0 +1,340 @@
+import { Invalid } from "../api/errors.js";
+import type { MindActivityEvent } from "../api/events.js";
+import { OrganFault } from "../api/organ-fault.js";
+import type { ChatMessage, Seer, Thinker, ThinkResult, Transcriber } from "../api/plugin.js";
+import type { OrganRole, Phase } from "../api/types.js";
+import type { EventBus } from "../event-bus.js";
+import type { Logger } from "../logger.js";
+import type { OrganLedger } from "../organ-ledger.js";
+import type { BoundOrgans } from "../organs.js";
+import type { StoredOrgan } from "../persona-store.js";
+import { DECISION_SCHEMA, LESSON_SCHEMA, toDecision, type Decision } from "./decision.js";
+import { slug, type ConversationEntry, type Memory } from "./memory.js";
+import { consolidate, type NightSummary } from "./night.js";
+import { buildPrompt } from "./prompt.js";
+import { sayStream } from "./say-stream.js";
+import { runTool } from "./tools.js";
+
+/** How many think → tools → think steps one beat may take. */
+const MAX_STEPS = 4;
+/** How many times a beat is tried again after a thinking-organ fault before she is sick. */
+const FAULT_RETRIES = 2;
+
+export interface MindDeps {
+  id: string;
+  name: string;
+  memory: Memory;
+  organs: BoundOrgans;
+  specs: Partial<Record<OrganRole, StoredOrgan>>;
+  bus: EventBus;
+  ledger: OrganLedger;
+  log: Logger;
+  faultRetryMs: number;
+  /** Her thinking organ keeps failing: the agent is to be stopped and she marked sick. */
+  onSick(reason: string): void;
+  /** Sends her words out on a channel other than web (web is the event bus itself). */
+  deliver(channel: string, text: string): Promise<void>;
+}
+
+/** Something for her to take in: a message (already in her conversation) or an event. */
+type Item = { kind: "message"; entry: ConversationEntry } | { kind: "event"; text: string; channel: string };
+
+interface Waiter {
+  resolve(replies: ConversationEntry[]): void;
+}
+
+/**
+ * Her mind: an inbox and one serial worker. A beat takes what is new, builds her prompt and
+ * asks the thinking organ for a decision; tools run and their results feed the next step,
+ * a bounded number of times. Her night runs on the same worker, so whatever arrives while
+ * she sleeps waits in the inbox and is answered when she wakes.
+ */
+export class Mind {
+  phase: Phase = "morning";
+  private readonly inbox: Item[] = [];
+  private work: Promise<unknown> = Promise.resolve();
+  private beatQueued = false;
+  private stopped = false;
+  private faults = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly waiters = new Map<string, Waiter[]>();
+  /** Optional organs switched off after a fault, until she is started again. */
+  private readonly disabled = new Set<OrganRole>();
+  /** The channel she last heard from: where reminders are said. */
+  private lastChannel = "web";
+  /** The last thinking fault, for health lines; cleared by the next good call. */
+  thinkingFault: string | null = null;
+
+  constructor(private readonly d: MindDeps) {}
+
+  get pending(): number {
+    return this.inbox.length;
+  }
+
+  /**
+   * Picks up what came after her last words (she was stopped mid-thought, or sick), so
+   * nothing is lost. Messages she chose to answer with silence before that are left be.
+   */
+  async resume(): Promise<void> {
+    const today = await this.d.memory.conversation();
+    const last = today.findLastIndex((e) => e.from === "persona" && !!e.answers);
+    for (const e of today.slice(last + 1)) if (e.from === "person") this.inbox.push({ kind: "message", entry: e });
+    if (this.inbox.length) this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.work.catch(() => {});
+    for (const [id, ws] of this.waiters) for (const w of ws) w.resolve([]), this.waiters.delete(id);
+  }
+
+  private activity(activity: MindActivityEvent["activity"]): void {
+    this.d.bus.emit("mind:activity", { persona: this.d.id, activity, phase: this.phase, time: Date.now() });
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.work.then(job);
+    this.work = next.catch(() => {});
+    return next;
+  }
+
+  private kick(): void {
+    if (this.beatQueued || this.stopped) return;
+    this.beatQueued = true;
+    void this.enqueue(async () => {
+      this.beatQueued = false;
+      await this.beat();
+    });
+  }
+
+  // ─── taking things in ───────────────────────────────────────────────────────
+
+  /** A message from the person: written to her conversation at once, then thought about. */
+  async receive(msg: { id?: string; text: string; channel: string; media?: string[]; perceived?: ConversationEntry["perceived"] }): Promise<ConversationEntry> {
+    const entry = await this.d.memory.say({ from: "person", ...msg });
+    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "person", channel: entry.channel, text: entry.text, ...(entry.media ? { media: entry.media } : {}), time: entry.time });
+    this.lastChannel = msg.channel;
+    this.inbox.push({ kind: "message", entry });
+    this.kick();
+    return entry;
+  }
+
+  /** Something that is not a message (a due reminder) for her next beat. */
+  notice(text: string, channel = this.lastChannel): void {
+    this.inbox.push({ kind: "event", text, channel });
+    this.kick();
+  }
+
+  /** Her words that answer message `id`, once the beat that took it in is over (or `ms` passed). */
+  repliesTo(id: string, ms: number): Promise<ConversationEntry[] | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(id)?.filter((w) => w !== waiter) ?? [];
+        if (list.length) this.waiters.set(id, list);
+        else this.waiters.delete(id);
+        resolve(null);
+      }, ms);
+      const waiter: Waiter = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), waiter]);
+    });
+  }
+
+  private answered(ids: string[], replies: ConversationEntry[]): void {
+    for (const id of ids) {
+      for (const w of this.waiters.get(id) ?? []) w.resolve(replies);
+      this.waiters.delete(id);
+    }
+  }
+
+  // ─── a beat ─────────────────────────────────────────────────────────────────
+
+  private async think(messages: ChatMessage[], replyTo: string | null): Promise<Decision> {
+    const onDelta = replyTo ? sayStream((text) => this.d.bus.emit("chat:delta", { persona: this.d.id, reply_to: replyTo, text })) : undefined;
+    const result = await this.call("thinking", () => this.d.organs.thinking.think({ messages, schema: DECISION_SCHEMA, ...(onDelta ? { onDelta } : {}) }));
+    this.thinkingFault = null;
+    return toDecision(result.json);
+  }
+
+  /** One organ call; a fault is recorded for diagnose and pushed as `organ:fault` before it is thrown on. */
+  private async call<T>(role: OrganRole, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof OrganFault) {
+        const spec = this.d.specs[role];
+        this.d.ledger.fault(this.d.id, role, err.message, err.httpStatus);
+        this.d.bus.emit("organ:fault", { persona: this.d.id, role, provider: spec?.provider ?? "", model: spec?.model ?? "", status: err.httpStatus, detail: err.message, time: Date.now() });
+      }
+      throw err;
+    }
+  }
+
+  private async speak(text: string, channel: string, answers: string[]): Promise<ConversationEntry> {
+    const entry = await this.d.memory.say({ from: "persona", channel, text, ...(answers.length ? { reply_to: answers.at(-1)!, answers } : {}) });
+    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "persona", channel, text, time: entry.time });
+    if (channel !== "web") {
+      await this.d.deliver(channel, text).catch((err) => this.d.log.warn({ persona: this.d.id, channel }, `Could not deliver on ${channel}: ${(err as Error).message}`));
+    }
+    return entry;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped || !this.inbox.length) return;
+    // One channel per beat: her answer goes back where the messages came from.
+    const channel = this.inbox[0]!.kind === "message" ? this.inbox[0]!.entry.channel : this.inbox[0]!.channel;
+    const items: Item[] = [];
+    for (let i = 0; i < this.inbox.length; ) {
+      const it = this.inbox[i]!;
+      if ((it.kind === "message" ? it.entry.channel : it.channel) === channel) items.push(...this.inbox.splice(i, 1));
+      else i++;
+    }
+    const ids = items.flatMap((it) => (it.kind === "message" ? [it.entry.id] : []));
+    const said: ConversationEntry[] = [];
+    try {
+      await this.steps(items, channel, ids, said);
+      this.faults = 0;
+      if (this.phase === "morning") this.phase = "day";
+      this.answered(ids, said);
+    } catch (err) {
+      if (!(err instanceof OrganFault) || this.stopped) {
+        // A bug, not her organ: the messages stay in her conversation; nobody waits forever.
+        if (!this.stopped) this.d.log.error({ persona: this.d.id }, `A beat failed: ${(err as Error).message}`);
+        this.answered(ids, said);
+      } else {
+        this.inbox.unshift(...items);
+        this.thinkingFault = err.message;
+        if (++this.faults > FAULT_RETRIES) {
+          this.stopped = true;
+          await this.speak(`I cannot think right now, so I have stopped: ${err.message} Start me again once it is fixed; I will answer what is waiting.`, channel, []).catch(() => {});
+          setImmediate(() => this.d.onSick(err.message));
+        } else {
+          this.d.log.warn({ persona: this.d.id }, `Thinking failed (try ${this.faults} of ${FAULT_RETRIES + 1}): ${err.message}`);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.kick();
+          }, this.d.faultRetryMs);
+        }
+      }
+    } finally {
+      this.activity("idle");
+    }
+    if (this.inbox.length && !this.retryTimer) this.kick();
+  }
+
+  private async steps(items: Item[], channel: string, ids: string[], said: ConversationEntry[]): Promise<void> {
+    const events = items.flatMap((it) => (it.kind === "event" ? [it.text] : []));
+    let learned = false;
+    for (let step = 0; step < MAX_STEPS; step++) {
+      this.activity("thinking");
+      const [memory, meanings, conversation] = await Promise.all([this.d.memory.readAll(), this.d.memory.meanings(), this.d.memory.conversation()]);
+      const prompt = buildPrompt({ name: this.d.name, memory, meanings, conversation, phase: this.phase, events });
+      const decision = await this.think(prompt, ids.at(-1) ?? null);
+      const task = decision.task ? slug(decision.task) : "";
+      if (task && !learned && !meanings.some((m) => m.name === task) && this.d.organs.frontier && !this.disabled.has("frontier")) {
+        // A kind of task she has no meaning for: learn it from the frontier, then think again with it.
+        learned = true;
+        const lastWords = items.flatMap((it) => (it.kind === "message" ? [it.entry.text] : [it.text])).join("\n");
+        if (await this.learn(task, lastWords)) {
+          step--;
+          continue;
+        }
+      }
+      if (decision.say) said.push(await this.speak(decision.say, channel, ids));
+      if (!decision.tools.length) return;
+      this.activity("acting");
+      let informs = false;
+      for (const call of decision.tools.slice(0, 8)) {
+        const r = await runTool(this.d.memory, call);
+        informs ||= r.informs;
+        events.push(`Result of ${call.name}: ${r.result}`);
+      }
+      if (!informs) return;
+    }
+  }
+
+  /** Asks the frontier organ how to do a kind of task; writes the lesson and her own meaning. False when it could not. */
+  private async learn(task: string, moment: string): Promise<boolean> {
+    this.activity("reflecting");
+    let lesson: ThinkResult;
+    try {
+      lesson = await this.call("frontier", () =>
+        this.d.organs.frontier!.think({
+          messages: [
+            { role: "system", content: "You teach a companion how to do one kind of task well. Answer as JSON: an intention, a lesson, and a short procedure she can follow on her own next time." },
+            { role: "user", content: `The kind of task: ${task}\nThe moment it came up:\n${moment.slice(0, 4000)}` },
+          ],
+          schema: LESSON_SCHEMA,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof OrganFault)) throw err;
+      this.disable("frontier", err.message);
+      return false;
+    }
+    const j = (lesson.json ?? {}) as Record<string, string>;
+    if (!j.procedure) return false;
+    await this.d.memory.saveLesson(task, `# ${task}\n\n${j.intention ?? ""}\n\n${j.lesson ?? ""}\n`);
+    await this.d.memory.saveMeaning({ name: task, intention: j.intention ?? task, body: j.procedure, source: "frontier" });
+    this.d.log.info({ persona: this.d.id }, `Learned a meaning: ${task}`);
+    return true;
+  }
+
+  /** Switches off a failing optional organ until she is started again, and says so. */
+  disable(role: Exclude<OrganRole, "thinking">, reason: string): void {
+    if (this.disabled.has(role)) return;
+    this.disabled.add(role);
+    this.d.log.warn({ persona: this.d.id, role }, `Switched off her ${role} organ: ${reason}`);
+    void this.d.memory
+      .say({ from: "persona", channel: "web", text: `(My ${role} organ failed and is switched off until I am restarted: ${reason})` })
+      .then((e) => this.d.bus.emit("chat:message", { persona: this.d.id, id: e.id, from: "persona", channel: "web", text: e.text, time: e.time }))
+      .catch(() => {});
+  }
+
+  /** The organ a perception needs, wrapped so its faults are recorded like any other. */
+  organsFor(role: OrganRole | null): { see?: Seer; transcribe?: Transcriber } {
+    const { vision, hearing } = this.d.organs;
+    if (role === "vision" && vision && !this.disabled.has("vision")) return { see: { see: (...a) => this.call("vision", () => vision.see(...a)) } };
+    if (role === "hearing" && hearing && !this.disabled.has("hearing")) return { transcribe: { transcribe: (...a) => this.call("hearing", () => hearing.transcribe(...a)) } };
+    return {};
+  }
+
+  /** Her thinking organ for work outside a beat (night, learning from an export), its faults recorded. */
+  get thinkingOrgan(): Thinker {
+    return { think: (req) => this.call("thinking", () => this.d.organs.thinking.think(req)) };
+  }
+
+  isDisabled(role: OrganRole): boolean {
+    return this.disabled.has(role);
+  }
+
+  // ─── night ──────────────────────────────────────────────────────────────────
+
+  /** Her night, on the worker: consolidate, archive, wake. What arrives meanwhile waits. */
+  sleep(): Promise<NightSummary> {
+    const nightfall = new Date();
+    return this.enqueue(async () => {
+      this.phase = "night";
+      this.activity("reflecting");
+      try {
+        return await consolidate(this.d.name, this.d.memory, this.thinkingOrgan, nightfall);
+      } catch (err) {
+        throw err instanceof OrganFault ? new Invalid(`Her night could not run, so her day is kept as it was: ${err.message}`) : err;
+      } finally {
+        this.phase = "morning";
+        this.activity("idle");
+        if (this.inbox.length) this.kick();
+      }
+    });
+  }
+
+  /** Runs other long work (learning from an export) on her worker, between beats. */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return this.enqueue(job);
+  }
+}
