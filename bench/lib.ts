@@ -197,3 +197,29 @@ export function daemonEnv(home: string): NodeJS.ProcessEnv {
   for (const k of ["WEB_PORT", "ETERNEGO_PLUGINS", "ETERNEGO_TOKEN", "ETERNEGO_CHECK_RESPONSES", "NODE_OPTIONS"]) delete env[k];
   return env;
 }
+
+/** A status line of /proc/<pid>/status in KiB (VmRSS, VmHWM, ...), Linux. */
+export function procKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+/** The p-th percentile (0..100) by nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** A JSON POST with fetch; resolves with status and parsed body (text when not JSON). */
+export async function postJson(url: string, body: unknown, timeoutMs = 10_000): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}

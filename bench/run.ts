@@ -5,12 +5,18 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { coldStart } from "./cold-start.js";
 import { cleanup } from "./lib.js";
+import { mindOverhead, mindSwarm } from "./mind.js";
 import { organ } from "./organ.js";
 import { rss } from "./rss.js";
 import { throughput } from "./throughput.js";
 
-const WATCHDOG_MS = 110_000;
-const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1 };
+const WATCHDOG_MS = 240_000;
+const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1, messageOverheadMs: 5 };
+
+/** `--only f,g` runs just those sections (letters a–g); the default runs all. */
+const onlyArg = process.argv.find((a) => a.startsWith("--only"));
+const only = onlyArg ? new Set((onlyArg.includes("=") ? onlyArg.split("=")[1]! : process.argv[process.argv.indexOf(onlyArg) + 1] ?? "").split(",").map((x) => x.trim()).filter(Boolean)) : null;
+const want = (...letters: string[]) => !only || letters.some((l) => only.has(l));
 
 const f0 = (n: number) => n.toFixed(0);
 const f1 = (n: number) => n.toFixed(1);
@@ -22,6 +28,7 @@ async function main(): Promise<number> {
   console.log(`Eternego benchmarks — node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? "?"}), ${os.platform()} ${os.release()}`);
   let missed = 0;
 
+  if (want("a")) {
   console.log("\n(a) GET /api/personas, 100 personas (all running), keep-alive, concurrency 10, best of 3 × 4000 requests");
   const a = await throughput();
   console.log(`    daemon  : ${f0(a.daemon.rps).padStart(6)} req/s  (${a.daemon.requests} requests in ${f0(a.daemon.ms)} ms, ${f1(a.daemon.ms / a.daemon.requests * 10)} ms mean latency)`);
@@ -29,7 +36,9 @@ async function main(): Promise<number> {
   const aOk = a.slowdown <= AIMS.throughputSlowdown;
   console.log(`    ratio   : daemon is ${f2(a.slowdown)}× slower than the baseline (aim ≤ ${AIMS.throughputSlowdown}×) ${verdict(aOk)}`);
   if (!aOk) missed++;
+  }
 
+  if (want("b")) {
   console.log("\n(b) cold start to first 200 on GET /api/personas, 100 active personas (100 agents start at boot), median of 5");
   const b = await coldStart();
   console.log(`    daemon  : ${f0(b.daemonMedian).padStart(6)} ms   (runs: ${b.daemonMs.map(f0).join(", ")})`);
@@ -38,13 +47,17 @@ async function main(): Promise<number> {
   const bOk = b.daemonMedian < AIMS.coldStartMs;
   console.log(`    ratio   : ${f2(b.ratio)}× the baseline; aim < ${AIMS.coldStartMs} ms ${verdict(bOk)}`);
   if (!bOk) missed++;
+  }
 
+  if (want("c")) {
   console.log("\n(c) RSS per running agent: daemon with 0 vs 100 active personas, VmRSS after first 200 + 2 forced GCs, median of 3");
   const c = await rss();
   console.log(`    0 agents  : ${f0(c.rss0).padStart(7)} KiB  (runs: ${c.rss0KiB.join(", ")})`);
   console.log(`    100 agents: ${f0(c.rss100).padStart(7)} KiB  (runs: ${c.rss100KiB.join(", ")})`);
   console.log(`    per agent : ${f1(c.perAgentKiB).padStart(7)} KiB  ((rss100 − rss0) / 100); ratio rss100/rss0 = ${f2(c.ratio)}`);
+  }
 
+  if (want("d", "e")) {
   console.log("\n(d) organ overhead: openai plugin Thinker vs raw fetch, same request to the same fake OpenAI server, sequential, 9 alternating rounds × 300 calls; ms/call = best round, ratio = median of per-round ratios");
   const d = await organ();
   const dOk = d.plain.ratio <= AIMS.organOverhead;
@@ -57,6 +70,37 @@ async function main(): Promise<number> {
   console.log(`    plugin  : ${f2(d.ttfd.pluginMedianMs).padStart(6)} ms  (onDelta of the openai Thinker)`);
   console.log(`    baseline: ${f2(d.ttfd.rawMedianMs).padStart(6)} ms  (raw fetch, reading the SSE body to the first content delta)`);
   console.log(`    ratio   : ${f2(d.ttfd.ratio)}×`);
+  }
+
+  if (want("f")) {
+  console.log("\n(f) daemon overhead per message: POST /read?wait → ollama plugin → fake Ollama → chat:message at a socket.io client, sequential; legs: (1) POST sent → fake /api/chat entered, (2) fake answer complete → chat:message received; warm-up then 3 alternating rounds × 100 messages");
+  const f = await mindOverhead();
+  const legs = (l: typeof f.daemon) => `p50 ${f2(l.sumP50)} ms, p95 ${f2(l.sumP95)} ms  (leg 1 p50/p95 ${f2(l.leg1P50)}/${f2(l.leg1P95)}, leg 2 p50/p95 ${f2(l.leg2P50)}/${f2(l.leg2P95)}; POST→event p50 ${f2(l.totalP50)} ms; n=${l.samples})`;
+  console.log(`    daemon  : ${legs(f.daemon)}`);
+  console.log(`    baseline: ${legs(f.bare)}  (bare express + raw fetch + bare socket.io, same process, same ${f.requestBytes}-byte chat request)`);
+  const fOk = f.daemon.sumP50 < AIMS.messageOverheadMs;
+  console.log(`    ratio   : daemon ${f2(f.ratio)}× the baseline (p50 of leg 1 + leg 2); aim < ${AIMS.messageOverheadMs} ms p50 ${verdict(fOk)}; her conversation at the end: ${f.conversationLines} lines`);
+  if (!fOk) missed++;
+  }
+
+  if (want("g")) {
+  console.log("\n(g) 20 personas × 50 concurrent messages (1000 in flight, ?wait=60) on one daemon (child process), fake Ollama in the bench process; checked in every conversation.jsonl");
+  const g = await mindSwarm();
+  const kib = (n: number) => `${f0(n / 1024)} MiB`;
+  console.log(`    wall    : ${f0(g.wallMs)} ms for ${g.messages} messages → ${f0(g.rate)} messages/s; ${g.thinkingCalls} thinking calls (a beat takes every message waiting)`);
+  console.log(`    http    : ${g.http.answered} answered with words, ${g.http.silent} answered silently, ${g.http.received} 202 (wait ran out), ${g.http.failed} failed`);
+  console.log(`    rss     : peak (VmHWM) ${kib(g.hwmKiB)}; idle with ${g.personas} personas before the burst ${kib(g.rssIdleKiB)} (VmHWM then ${kib(g.hwmBeforeKiB)}) → peak/idle ${f2(g.hwmKiB / g.rssIdleKiB)}×`);
+  const bad = g.lost + g.duplicated + g.unanswered + g.misplaced + g.idMismatch + g.http.failed;
+  if (bad) {
+    console.log(`    !!! PROBLEMS: ${g.lost} lost, ${g.duplicated} duplicated, ${g.unanswered} unanswered, ${g.misplaced} misplaced, ${g.idMismatch} id mismatches, ${g.http.failed} HTTP failures — a bug:`);
+    for (const p of g.problems.slice(0, 10)) console.log(`        persona ${p.persona} "${p.text}": ${p.what}`);
+    if (g.problems.length > 10) console.log(`        … and ${g.problems.length - 10} more`);
+    if (g.daemonStderr.trim()) console.log(`        daemon stderr (tail): ${g.daemonStderr.trim().slice(-800)}`);
+    missed++;
+  } else {
+    console.log(`    check   : all ${g.messages} messages in her conversation exactly once and named in an answer of hers ok`);
+  }
+  }
 
   console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s; ${missed ? `${missed} aim(s) missed` : "every aim met"}.`);
   return 0; // a missed aim is reported, not fatal: figures depend on the machine
