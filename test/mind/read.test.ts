@@ -65,3 +65,23 @@ t.test("read: ?wait=0 or no wait answers 202 at once; a wait that runs out answe
   }
   t.equal((await d.api("POST", `/api/persona/${id}/read`, "not json", { "content-type": "application/json" })).status, 422);
 });
+
+t.test("stopped mid-thought: the stop does not wait for the model, and the message is answered when she starts again", async (t) => {
+  const { d, ollama, id, calls } = await living(t);
+  ollama.hang(1, "/api/chat");
+  const r = await d.api("POST", `/api/persona/${id}/read`, { message: "are you there?" });
+  t.equal(r.status, 202);
+  await new Promise((res) => setTimeout(res, 200));
+  t.equal(calls().length, 1, "she was thinking");
+  const began = Date.now();
+  t.same((await d.api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
+  t.ok(Date.now() - began < 3000, `stopped in ${Date.now() - began} ms`);
+  ollama.brain = (req) => decide(`yes: ${lastWords(req)}`);
+  t.same((await d.api("POST", `/api/persona/${id}/start`)).body, { status: "started" });
+  const conv = path.join(d.home, "personas", id, "home", "conversation.jsonl");
+  const { until } = await import("./helpers.js");
+  await until(() => fs.readFileSync(conv, "utf8").includes("yes: are you there?"), 5000, "the answer after the restart");
+  const lines = fs.readFileSync(conv, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  t.equal(lines.filter((e) => e.text === "are you there?").length, 1, "the message is there once");
+  t.match(lines.at(-1), { from: "persona", answers: [r.body.id] });
+});
