@@ -9,5 +9,6 @@ export * from "./errors.js";
 export * from "./plugin.js";
 export * from "./organ-fault.js";
 export * from "./organ-http.js";
+export * from "./organ-stream.js";
 export * from "./json-answer.js";
 export type * from "./events.js";

@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
+import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
 import { sseParser } from "./sse.js";
 
 /**
@@ -93,15 +93,8 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
     },
 
     async stream(path, body, onEvent, notFound) {
-      const idle = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(new DOMException(`silent for ${seconds(ctx.timeoutMs)}`, "TimeoutError")), ctx.timeoutMs);
-      };
-      const signal = ctx.signal ? AbortSignal.any([idle.signal, ctx.signal]) : idle.signal;
-      const silent = () => idle.signal.aborted && !ctx.signal?.aborted;
-      arm();
+      const idle = idleTimer(ctx.timeoutMs, ctx.signal, `silent for ${seconds(ctx.timeoutMs)}`);
+      const { signal, arm, silent } = idle;
       try {
         let res: Response;
         try {
@@ -141,7 +134,7 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
           throw consumerFailed ? err : bodyFault(err, silent(), `the stream went silent for ${seconds(ctx.timeoutMs)}`);
         }
       } finally {
-        clearTimeout(timer);
+        idle.clear();
       }
     },
   };

@@ -1,11 +1,11 @@
+import { lineReader } from "../../../core/api/index.js";
+
 /**
  * A server-sent events reader: bytes in, `(event, data)` out, one call per event. Lines end
  * with `\n` (a `\r` before it is dropped); `data` lines of one event are joined with `\n`;
  * comments (`:`) and unknown fields are skipped, as the SSE specification says.
  */
 export function sseParser(onEvent: (event: string, data: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
-  const decoder = new TextDecoder();
-  let buffer = "";
   let event = "";
   let data: string[] = [];
 
@@ -29,20 +29,11 @@ export function sseParser(onEvent: (event: string, data: string) => void): { fee
     else if (field === "data") data.push(value);
   };
 
+  const lines = lineReader(line);
   return {
-    feed(bytes) {
-      buffer += decoder.decode(bytes, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const l = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        line(l);
-      }
-    },
+    feed: lines.feed,
     end() {
-      buffer += decoder.decode();
-      if (buffer) line(buffer);
-      buffer = "";
+      lines.end();
       line("");
     },
   };

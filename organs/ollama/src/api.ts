@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
+import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
 import { ndjsonParser } from "./ndjson.js";
 
 /** The longest timer Node keeps; a stream's only limit is then its idle watchdog. */
@@ -76,15 +76,8 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
     },
 
     async stream(path, body, onLine, notFound) {
-      const idle = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(new DOMException(`silent for ${seconds(ctx.timeoutMs)}`, "TimeoutError")), ctx.timeoutMs);
-      };
-      const signal = ctx.signal ? AbortSignal.any([idle.signal, ctx.signal]) : idle.signal;
-      const silent = () => idle.signal.aborted && !ctx.signal?.aborted;
-      arm();
+      const idle = idleTimer(ctx.timeoutMs, ctx.signal, `silent for ${seconds(ctx.timeoutMs)}`);
+      const { signal, arm, silent } = idle;
       try {
         let res: Response;
         try {
@@ -124,7 +117,7 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
         }
         return { lines };
       } finally {
-        clearTimeout(timer);
+        idle.clear();
       }
     },
   };

@@ -1,3 +1,5 @@
+import { lineReader } from "../../../core/api/index.js";
+
 /**
  * A push parser for newline-delimited JSON, Ollama's streaming format: feed it bytes as
  * they arrive and it calls `onLine` with each complete line, parsed, in order. Blank lines
@@ -6,9 +8,7 @@
  * line left without its newline.
  */
 export function ndjsonParser(onLine: (value: unknown) => void, onBad: (head: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const line = (raw: string) => {
+  return lineReader((raw) => {
     const text = raw.trim();
     if (!text) return;
     let value: unknown;
@@ -18,22 +18,5 @@ export function ndjsonParser(onLine: (value: unknown) => void, onBad: (head: str
       return onBad(text.slice(0, 80));
     }
     onLine(value);
-  };
-  return {
-    feed(bytes) {
-      buffer += decoder.decode(bytes, { stream: true });
-      let start = 0;
-      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n", start)) {
-        line(buffer.slice(start, nl));
-        start = nl + 1;
-      }
-      buffer = buffer.slice(start);
-    },
-    end() {
-      buffer += decoder.decode();
-      const rest = buffer;
-      buffer = "";
-      line(rest);
-    },
-  };
+  });
 }

@@ -1,3 +1,5 @@
+import { lineReader } from "../../../core/api/index.js";
+
 /**
  * A push parser for server-sent events: feed it bytes as they arrive, and it calls `onData`
  * with the `data` of each complete event, in order. Events end at a blank line; several
@@ -7,10 +9,8 @@
  * promise hop per event.
  */
 export function sseParser(onData: (data: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
-  const decoder = new TextDecoder();
-  let buffer = "";
   let data: string[] = [];
-  const line = (raw: string) => {
+  const lines = lineReader((raw) => {
     const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (l === "") {
       if (data.length) onData(data.join("\n"));
@@ -18,21 +18,11 @@ export function sseParser(onData: (data: string) => void): { feed(bytes: Uint8Ar
     } else if (l.startsWith("data:")) {
       data.push(l.slice(l[5] === " " ? 6 : 5));
     }
-  };
+  });
   return {
-    feed(bytes) {
-      buffer += decoder.decode(bytes, { stream: true });
-      let start = 0;
-      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n", start)) {
-        line(buffer.slice(start, nl));
-        start = nl + 1;
-      }
-      buffer = buffer.slice(start);
-    },
+    feed: lines.feed,
     end() {
-      buffer += decoder.decode();
-      if (buffer) line(buffer);
-      buffer = "";
+      lines.end();
       if (data.length) onData(data.join("\n"));
       data = [];
     },
