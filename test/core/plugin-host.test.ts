@@ -62,16 +62,16 @@ t.test("broken and conflicting plugins are reported and skipped; the daemon keep
 
   // (c) valid
   const notes = one("notes");
-  t.match(notes, { kind: "perception", state: "loaded", version: "1.2.3", builtin: false, error: null, declares: { extensions: [".md"], organ: null, max_bytes: 4096 } });
+  t.match(notes, { kind: "perception", state: "loaded", version: "1.2.3", builtin: false, error: null, declares: { extensions: [".mdn"], organ: null, max_bytes: 4096 } });
 
-  // (d) claims .md too
+  // (d) claims .mdn too
   const clash = one("notes-clash");
   t.match(clash, { kind: "perception", state: "failed", declares: null });
   t.match(clash.error, /'notes'/, "names the plugin that kept the extension");
   t.match(clash.error, /'notes-clash'/, "names the refused plugin");
   t.match(clash.error, /c-notes/, "names where the first one came from");
   t.match(clash.error, /d-notes-clash/, "names where the refused one came from");
-  t.match(clash.error, /'\.md'/, "names the extension");
+  t.match(clash.error, /'\.mdn'/, "names the extension");
 
   // (e) a second 'ollama'
   const ollamas = list.filter((p) => p.name === "ollama");
@@ -92,11 +92,15 @@ t.test("broken and conflicting plugins are reported and skipped; the daemon keep
   t.notOk(list.some((p) => p.name === "README"), "files that are not modules are not plugins");
 
   // --plugin path (a TypeScript plugin written against core/api)
-  t.match(one("tables"), { kind: "perception", state: "loaded", version: "0.1.0", builtin: false, declares: { extensions: [".csv"], max_bytes: 2048 } });
+  t.match(one("tables"), { kind: "perception", state: "loaded", version: "0.1.0", builtin: false, declares: { extensions: [".tbl"], max_bytes: 2048 } });
 
   // What loaded is what is used: capabilities and providers.
   const caps = (await api("GET", "/api/capabilities")).body.capabilities;
-  t.same(caps.map((c: { extension: string; plugin: string }) => [c.extension, c.plugin]), [[".csv", "tables"], [".md", "notes"]], "only loaded plugins declare capabilities; .md stays with 'notes'");
+  const pairs = caps.map((c: { extension: string; plugin: string }) => [c.extension, c.plugin]);
+  const builtins = ["sight", "listening", "reading", "pdf"];
+  t.same(pairs.filter(([, p]: string[]) => !builtins.includes(p!)), [[".mdn", "notes"], [".tbl", "tables"]], "only loaded plugins declare capabilities; .mdn stays with 'notes'");
+  t.notOk(pairs.some(([e]: string[]) => e === ".mdnote" || e === ".blog"), "nothing of the refused plugins");
+  t.match(pairs, [[".csv", "reading"]], "the built-ins are there too");
   const providers = (await api("GET", "/api/config/providers")).body;
   t.match(providers.ollama, { title: "Ollama (local)" }, "the built-in ollama is the provider");
 
@@ -106,11 +110,13 @@ t.test("broken and conflicting plugins are reported and skipped; the daemon keep
   t.ok(ollama.requests.length > 0, "the built-in ollama plugin prepared her organ (the impostor would have thrown)");
   const id = created.body.persona.id;
   const f = new FormData();
-  f.append("file", new Blob(["# hi"]), "hello.md");
-  t.equal((await api("POST", `/api/persona/${id}/attach`, f)).status, 501, "a .md passes the 415 rule via the valid home plugin");
+  f.append("file", new Blob(["# hi"]), "hello.mdn");
+  const took = await api("POST", `/api/persona/${id}/attach`, f);
+  t.equal(took.status, 202, "a .mdn passes the 415 rule via the valid home plugin");
+  t.match(took.body.perceived, [{ file: "hello.mdn", kind: "notes", text: "notes from hello.mdn" }], "and is perceived by it");
   const g = new FormData();
-  g.append("file", new Blob(["x"]), "x.log");
-  t.equal((await api("POST", `/api/persona/${id}/attach`, g)).status, 415, "the invalid plugin's .log is not accepted");
+  g.append("file", new Blob(["x"]), "x.blog");
+  t.equal((await api("POST", `/api/persona/${id}/attach`, g)).status, 415, "the invalid plugin's .blog is not accepted");
 });
 
 t.test("loadPlugins directly: records in discovery order, later duplicates refused", async (t) => {
@@ -123,12 +129,12 @@ t.test("loadPlugins directly: records in discovery order, later duplicates refus
   const dupNotes = registry.records.filter((r) => r.name === "notes");
   t.same(dupNotes.map((r) => r.state), ["loaded", "failed"]);
   t.match(dupNotes[1]!.error, /duplicate perception plugin name 'notes'/);
-  t.equal(registry.capabilities.get(".txt")?.name, "text-reader", "a plugin given by path (a single file) loads");
-  t.equal(registry.capabilities.get(".md")?.name, "notes");
-  t.notOk(registry.capabilities.has(".markdown"), "the refused plugin's other extensions are not registered either");
-  t.notOk(registry.capabilities.has(".log"));
-  t.throws(() => registry.capabilityFor("x.log"), { name: "Unsupported", message: /'\.log'/ });
-  t.equal(registry.capabilityFor("X.MD").name, "notes");
+  t.equal(registry.capabilities.get(".note")?.name, "text-reader", "a plugin given by path (a single file) loads");
+  t.equal(registry.capabilities.get(".mdn")?.name, "notes");
+  t.notOk(registry.capabilities.has(".mdnote"), "the refused plugin's other extensions are not registered either");
+  t.notOk(registry.capabilities.has(".blog"));
+  t.throws(() => registry.capabilityFor("x.blog"), { name: "Unsupported", message: /'\.blog'/ });
+  t.equal(registry.capabilityFor("X.MDN").name, "notes");
 });
 
 t.test("a model plugin declaring a role it has no function for is refused, naming both", async (t) => {

@@ -10,8 +10,8 @@ import { waitFor } from "../../fixtures/plugins-host/net.js";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.js";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/plugins-host");
-const TEXT = path.join(FIXTURES, "text-reader.js"); // .txt, no organ, maxBytes 1024
-const VISION = path.join(FIXTURES, "vision-eyes.js"); // .png, needs vision
+const TEXT = path.join(FIXTURES, "text-reader.js"); // .note, no organ, maxBytes 1024
+const VISION = path.join(FIXTURES, "vision-eyes.js"); // .eyes, needs vision
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -61,36 +61,39 @@ t.test("the 415 rule, 413, 422 and the order of checks on /attach, /hear, /feed"
   t.equal(exe.status, 415, "an extension no plugin declares");
   isDetail(t, exe.body, ".exe");
   t.match(exe.body.detail, /'\.exe'/, "the detail names the extension");
-  t.match(exe.body.detail, /\.png, \.txt/, "…and lists the accepted ones");
+  t.match(exe.body.detail, /\.eyes, .*\.note, .*\.txt/, "…and lists the accepted ones, the fixtures' and the built-ins'");
 
   const upper = await attach(form({ file: ["MZ", "SETUP.EXE"] }));
   t.equal(upper.status, 415, "extension check is case-insensitive");
   const noExt = await attach(form({ file: ["hello", "README"] }));
   t.equal(noExt.status, 415, "a file without extension");
 
-  const ok = await attach(form({ file: ["hello, Ada", "note.txt"], caption: "for you" }));
-  t.equal(ok.status, 501, "a .txt under the limit passes every check");
-  isDetail(t, ok.body, ".txt under the limit");
-  const okUpper = await attach(form({ file: ["hi", "NOTE.TXT"] }));
-  t.equal(okUpper.status, 501, "upper-case .TXT is the same capability");
-  const exact = await attach(form({ file: [new Uint8Array(1024), "exact.txt"] }));
-  t.equal(exact.status, 501, "exactly maxBytes is allowed");
+  const media = path.join(home, "personas", id, "home", "media");
+  const ok = await attach(form({ file: ["hello, Ada", "note.note"], caption: "for you" }));
+  t.equal(ok.status, 202, "a .note under the limit passes every check");
+  t.match(ok.body, { status: "received", id: String, perceived: [{ file: "note.note", kind: "text-reader", text: "note.note: hello, Ada" }] });
+  t.equal(fs.readFileSync(path.join(media, ok.body.perceived[0].media), "utf8"), "hello, Ada", "kept under media/");
+  const okUpper = await attach(form({ file: ["hi", "NOTE.NOTE"] }));
+  t.equal(okUpper.status, 202, "upper-case .NOTE is the same capability");
+  const exact = await attach(form({ file: [new Uint8Array(1024).fill(0x61), "exact.note"] }));
+  t.equal(exact.status, 202, "exactly maxBytes is allowed");
+  const kept = fs.readdirSync(media).length;
 
-  const big = await attach(form({ file: [new Uint8Array(1025), "big.txt"] }));
+  const big = await attach(form({ file: [new Uint8Array(1025), "big.note"] }));
   t.equal(big.status, 413, "one byte over maxBytes");
   isDetail(t, big.body, "413");
   t.match(big.body.detail, /1024/, "the detail names the limit");
 
-  const png = await attach(form({ file: [new Uint8Array([0x89, 0x50, 0x4e, 0x47]), "photo.png"] }));
-  t.equal(png.status, 415, "a .png needs a vision organ she lacks");
-  isDetail(t, png.body, ".png");
+  const png = await attach(form({ file: [new Uint8Array([0x89, 0x50, 0x4e, 0x47]), "photo.eyes"] }));
+  t.equal(png.status, 415, "an .eyes file needs a vision organ she lacks");
+  isDetail(t, png.body, ".eyes");
   t.match(png.body.detail, /vision/, "the detail names the organ to add");
   t.match(png.body.detail, /vision-eyes/, "…and the plugin that needs it");
 
-  const second = await attach(form({ file: ["fine", "a.txt"], other: ["x", "b.exe"] }));
+  const second = await attach(form({ file: ["fine", "a.note"], other: ["x", "b.exe"] }));
   t.equal(second.status, 422, "an undeclared file field");
   const mixed = new FormData();
-  mixed.append("file", new Blob(["fine"]), "a.txt");
+  mixed.append("file", new Blob(["fine"]), "a.note");
   mixed.append("file", new Blob(["MZ"]), "b.exe");
   const mixedReply = await attach(mixed);
   t.equal(mixedReply.status, 415, "a later part with a refused extension refuses the whole upload");
@@ -118,7 +121,9 @@ t.test("the 415 rule, 413, 422 and the order of checks on /attach, /hear, /feed"
   isDetail(t, feed.body, "/feed .pdf");
   t.match(feed.body.detail, /\.zip or \.json/);
   const feedOk = await api("POST", `/api/persona/${id}/feed`, form({ history: ["{}", "conversations.json"] }));
-  t.equal(feedOk.status, 501, "/feed takes a .json export past its checks");
+  t.equal(feedOk.status, 400, "/feed takes a .json past its checks, then finds it is not an export");
+  t.match(feedOk.body.detail, /not a list of conversations/);
+  t.equal(fs.readdirSync(media).length, kept, "no refused upload was kept in her media");
 
   const unknown = crypto.randomUUID();
   const notFound = await attach(form({ file: ["MZ", "setup.exe"] }), undefined, unknown);
@@ -126,7 +131,7 @@ t.test("the 415 rule, 413, 422 and the order of checks on /attach, /hear, /feed"
   isDetail(t, notFound.body, "404");
 
   t.same((await api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
-  for (const [route, field, name] of [["attach", "file", "setup.exe"], ["attach", "file", "note.txt"], ["hear", "audio", "note.txt"], ["feed", "history", "x.pdf"]] as const) {
+  for (const [route, field, name] of [["attach", "file", "setup.exe"], ["attach", "file", "note.note"], ["hear", "audio", "note.wav"], ["feed", "history", "x.pdf"]] as const) {
     const r = await api("POST", `/api/persona/${id}/${route}`, form({ [field]: ["bytes", name] }));
     t.equal(r.status, 409, `stopped: /${route} with ${name} answers 409 before judging the file`);
     isDetail(t, r.body, `409 /${route}`);
@@ -142,22 +147,21 @@ t.test("capabilities reflect the loaded fixture plugins", async (t) => {
   const { api, id } = await setup(t);
   const all = await api("GET", "/api/capabilities");
   t.equal(all.status, 200);
-  t.same(all.body.capabilities, [
-    { extension: ".png", plugin: "vision-eyes", organ: "vision", max_bytes: 10 * MiB, mime_types: [] },
-    { extension: ".txt", plugin: "text-reader", organ: null, max_bytes: 1024, mime_types: [] },
+  const fixtures = all.body.capabilities.filter((c: { plugin: string }) => ["vision-eyes", "text-reader"].includes(c.plugin));
+  t.same(fixtures, [
+    { extension: ".eyes", plugin: "vision-eyes", organ: "vision", max_bytes: 10 * MiB, mime_types: [] },
+    { extension: ".note", plugin: "text-reader", organ: null, max_bytes: 1024, mime_types: [] },
   ]);
+  t.match(all.body.capabilities, [{ extension: ".csv", plugin: "reading", organ: null }], "beside the built-ins");
   const hers = await api("GET", `/api/persona/${id}/capabilities`);
   t.equal(hers.status, 200);
-  t.same(
-    hers.body.capabilities.map((c: { extension: string; available: boolean }) => [c.extension, c.available]),
-    [[".png", false], [".txt", true]],
-    "the vision capability is unavailable to her",
-  );
+  const available = Object.fromEntries(hers.body.capabilities.map((c: { extension: string; available: boolean }) => [c.extension, c.available]));
+  t.match(available, { ".eyes": false, ".note": true, ".png": false, ".wav": false, ".txt": true, ".pdf": true }, "what needs an organ she lacks is unavailable to her");
   t.equal((await api("GET", `/api/persona/${crypto.randomUUID()}/capabilities`)).status, 404);
   const plugins = await api("GET", "/api/plugins");
   const byName = Object.fromEntries(plugins.body.plugins.map((p: { name: string }) => [p.name, p]));
-  t.match(byName["text-reader"], { kind: "perception", state: "loaded", builtin: false, declares: { extensions: [".txt"], organ: null, max_bytes: 1024 } });
-  t.match(byName["vision-eyes"], { kind: "perception", state: "loaded", declares: { extensions: [".png"], organ: "vision" } });
+  t.match(byName["text-reader"], { kind: "perception", state: "loaded", builtin: false, declares: { extensions: [".note"], organ: null, max_bytes: 1024 } });
+  t.match(byName["vision-eyes"], { kind: "perception", state: "loaded", declares: { extensions: [".eyes"], organ: "vision" } });
 });
 
 interface HugeResult {
@@ -332,14 +336,14 @@ t.test("a 1 GiB upload of an unknown kind is refused before its body is read or 
   const after = await fetch(`${url}/api/persona/${id}`);
   t.equal(after.status, 200, "the daemon still answers");
   const f = new FormData();
-  f.append("file", new Blob(["still here"]), "note.txt");
-  t.equal((await fetch(`${url}/api/persona/${id}/attach`, { method: "POST", body: f })).status, 501, "and still takes a good upload");
+  f.append("file", new Blob(["still here"]), "note.note");
+  t.equal((await fetch(`${url}/api/persona/${id}/attach`, { method: "POST", body: f })).status, 202, "and still takes a good upload");
 });
 
-t.test("a 1 GiB .txt over its 1 KiB limit is cut off at the limit (413)", async (t) => {
+t.test("a 1 GiB .note over its 1 KiB limit is cut off at the limit (413)", async (t) => {
   const { url, id, home } = await setup(t);
   const homeBefore = total(filesUnder(home));
-  const r = await streamHuge(url, `/api/persona/${id}/attach`, "huge.txt", GiB);
+  const r = await streamHuge(url, `/api/persona/${id}/attach`, "huge.note", GiB);
   t.comment(`status ${r.status}, ${(r.written / MiB).toFixed(1)} MiB written by the client in ${r.elapsed} ms, client error: ${r.clientError}, server closed: ${r.serverClosed}`);
   t.equal(r.status, 413, "answered 413");
   t.same(Object.keys(r.body ?? {}), ["detail"]);
