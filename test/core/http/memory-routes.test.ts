@@ -38,6 +38,9 @@ async function her(t: Test): Promise<Her> {
   t.equal(r.status, 201, JSON.stringify(r.body));
   const id: string = r.body.persona.id;
   const home = path.join(d.home, "personas", id, "home");
+  // Her first heartbeat runs as she starts and may read destiny/ after this returns: wait for
+  // it to be over, so reminders written below stay unfired (the next beat is a minute away).
+  for (let i = 0; i < 250 && !fs.readFileSync(path.join(home, "health.jsonl"), "utf8"); i++) await new Promise((res) => setTimeout(res, 20));
   const write = (rel: string, content: string | Buffer) => {
     const file = path.join(home, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
