@@ -4,12 +4,12 @@ import { Invalid } from "./api/errors.js";
 import { OrganFault } from "./api/organ-fault.js";
 import type { AgentState, OrganRole, OrganSpec, Phase } from "./api/types.js";
 import { Config } from "./config.js";
+import { readExport } from "./feed-exports.js";
 import { EventBus } from "./event-bus.js";
 import { Logger } from "./logger.js";
 import { DEFAULT_ROUTINES, Heartbeat } from "./mind/heartbeat.js";
 import { Memory, type ConversationEntry } from "./mind/memory.js";
 import { Mind } from "./mind/mind.js";
-import { readExport } from "./feed-exports.js";
 import { learnFromExport, type FeedSummary } from "./mind/feed.js";
 import type { NightSummary } from "./mind/night.js";
 import { perceiveFile, type Perceived, type Received } from "./mind/perceive.js";
@@ -143,15 +143,6 @@ export class Agent {
 
   sleep(): Promise<NightSummary> {
     return this.mind.sleep();
-  }
-
-  /** Runs long work on her mind's worker, between beats (learning from an export). */
-  exclusive<T>(job: () => Promise<T>): Promise<T> {
-    return this.mind.exclusive(job);
-  }
-
-  get thinking() {
-    return this.mind.thinkingOrgan;
   }
 
   /** The organs she has and has not switched off: what decides which files she can take. */
