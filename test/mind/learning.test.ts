@@ -32,7 +32,8 @@ t.test("a new kind of task is learned from the frontier once, then reused withou
   t.equal(calls("llama3.2").filter(isDecision).length, 3, "one thinking call the second time");
 
   const k = await d.api("GET", `/api/persona/${id}/knowledge`);
-  if (k.status === 200) t.match(k.body.meanings, [{ name: "write-a-haiku", source: "frontier" }]);
+  t.equal(k.status, 200);
+  t.match(k.body.meanings, [{ name: "write-a-haiku", intention: "Write a haiku for the person.", source: "frontier" }], "GET knowledge shows what she learned");
 });
 
 t.test("without a frontier organ she does her best with her own thinking", async (t) => {

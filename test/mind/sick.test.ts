@@ -28,10 +28,9 @@ t.test("a thinking organ that starts refusing connections makes her sick; starte
   t.match(faults[0], { persona: id, role: "thinking", provider: "ollama", model: "llama3.2" });
 
   const diag = await d.api("GET", `/api/persona/${id}/diagnose`);
-  if (diag.status === 200) {
-    t.match(diag.body, { status: "sick", running: false });
-    t.match(JSON.stringify(diag.body), /connection refused/);
-  }
+  t.equal(diag.status, 200);
+  t.match(diag.body, { status: "sick", running: false, status_reason: /connection refused/ });
+  t.match(diag.body.organs.thinking.last_fault, { detail: /connection refused/ }, "diagnose keeps the organ's last fault");
   const conv = fs.readFileSync(path.join(d.home, "personas", id, "home", "conversation.jsonl"), "utf8");
   t.match(conv, /I cannot think right now, so I have stopped/, "the person is told");
   t.equal((await d.api("POST", `/api/persona/${id}/read`, { message: "hello?" })).status, 409, "live routes answer 409 while she is sick");
