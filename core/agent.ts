@@ -141,6 +141,12 @@ export class Agent {
     });
   }
 
+  /** A new name, from her next beat on (nothing else about her needs a restart for it). */
+  rename(name: string): void {
+    this.persona.name = name;
+    if (this.mind) this.mind.rename(name);
+  }
+
   sleep(): Promise<NightSummary> {
     return this.mind.sleep();
   }

@@ -216,6 +216,7 @@ export class PersonaService {
       await this.agents.stop(id);
       await this.agents.start(rec);
     } else if (input.status === "active") await this.agents.start(rec);
+    if (input.name !== undefined && this.agents.running(id)) this.agents.get(id).rename(rec.name);
     await this.changed(id, "updated");
     return this.view(rec);
   }

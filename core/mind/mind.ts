@@ -22,6 +22,7 @@ const FAULT_RETRIES = 2;
 
 export interface MindDeps {
   id: string;
+  /** Her name as she is called now (a rename reaches her next beat). */
   name: string;
   memory: Memory;
   organs: BoundOrgans;
@@ -66,6 +67,10 @@ export class Mind {
   thinkingFault: string | null = null;
 
   constructor(private readonly d: MindDeps) {}
+
+  rename(name: string): void {
+    this.d.name = name;
+  }
 
   get pending(): number {
     return this.inbox.length;

@@ -85,3 +85,13 @@ t.test("stopped mid-thought: the stop does not wait for the model, and the messa
   t.equal(lines.filter((e) => e.text === "are you there?").length, 1, "the message is there once");
   t.match(lines.at(-1), { from: "persona", answers: [r.body.id] });
 });
+
+t.test("a rename reaches her next beat without a restart", async (t) => {
+  const { d, ollama, id, calls } = await living(t);
+  ollama.brain = () => decide("hi");
+  const agent = d.daemon.parts.agents.get(id);
+  t.equal((await d.api("POST", `/api/persona/${id}/update`, { name: "Bea" })).status, 200);
+  t.equal(d.daemon.parts.agents.get(id), agent, "the same agent, not restarted");
+  await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "who are you?" });
+  t.match(calls().at(-1)!.messages[0]!.content, /^You are Bea,/);
+});
