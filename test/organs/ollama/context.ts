@@ -1,43 +1,6 @@
-import net from "node:net";
-import type { AddressInfo } from "node:net";
-import type { ModelContext, OrganProgress, OrganRole, TokenUsage } from "../../../core/api/index.js";
+import { closedBase } from "../../fixtures/fake-http.js";
 
-/** A ModelContext that keeps what the plugin reported, for tests to look at. */
-export interface RecordingContext extends ModelContext {
-  usages: TokenUsage[];
-  progresses: OrganProgress[];
-  logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
-}
-
-export function context(opts: { role?: OrganRole; timeoutMs?: number; signal?: AbortSignal } = {}): RecordingContext {
-  const usages: TokenUsage[] = [];
-  const progresses: OrganProgress[] = [];
-  const logs: RecordingContext["logs"] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void logs.push({ level, msg, fields });
-  return {
-    role: opts.role ?? "thinking",
-    log: { info: at("info"), warn: at("warn"), error: at("error") },
-    progress: (p) => void progresses.push(p),
-    usage: (u) => void usages.push(u),
-    timeoutMs: opts.timeoutMs ?? 10_000,
-    signal: opts.signal,
-    usages,
-    progresses,
-    logs,
-  };
-}
+export { context, PNG, type RecordingContext } from "../../helpers/model-context.js";
 
 /** A loopback URL nothing listens on (a port that was free a moment ago): connections are refused. */
-export async function closedUrl(): Promise<string> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
-/** A 1×1 PNG, the smallest real image. */
-export const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
+export const closedUrl = closedBase;
