@@ -201,8 +201,9 @@ export class Mind {
     }
     const ids = items.flatMap((it) => (it.kind === "message" ? [it.entry.id] : []));
     const said: ConversationEntry[] = [];
+    const acted = { tools: 0 };
     try {
-      await this.steps(items, channel, ids, said);
+      await this.steps(items, channel, ids, said, acted);
       this.faults = 0;
       if (this.phase === "morning") this.phase = "day";
       this.answered(ids, said);
@@ -212,7 +213,10 @@ export class Mind {
         if (!this.stopped) this.d.log.error({ persona: this.d.id }, `A beat failed: ${(err as Error).message}`);
         this.answered(ids, said);
       } else {
-        this.inbox.unshift(...items);
+        // Tried again from the start only when nothing of it happened yet: words said and
+        // tools run are not repeated (a reminder set twice); what was said is her answer.
+        if (said.length || acted.tools) this.answered(ids, said);
+        else this.inbox.unshift(...items);
         this.thinkingFault = err.message;
         if (++this.faults > FAULT_RETRIES) {
           this.stopped = true;
@@ -232,7 +236,7 @@ export class Mind {
     if (this.inbox.length && !this.retryTimer) this.kick();
   }
 
-  private async steps(items: Item[], channel: string, ids: string[], said: ConversationEntry[]): Promise<void> {
+  private async steps(items: Item[], channel: string, ids: string[], said: ConversationEntry[], acted: { tools: number }): Promise<void> {
     const events = items.flatMap((it) => (it.kind === "event" ? [it.text] : []));
     let learned = false;
     for (let step = 0; step < MAX_STEPS; step++) {
@@ -256,6 +260,7 @@ export class Mind {
       let informs = false;
       for (const call of decision.tools.slice(0, 8)) {
         const r = await runTool(this.d.memory, call);
+        acted.tools++;
         informs ||= r.informs;
         events.push(`Result of ${call.name}: ${r.result}`);
       }

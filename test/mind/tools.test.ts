@@ -68,3 +68,23 @@ t.test("a step limit bounds a beat that keeps asking for tools", async (t) => {
   t.same(r.body.replies, [], "she chose silence");
   t.equal(calls().filter(isDecision).length, 4, "at most four steps");
 });
+
+t.test("a fault after her tools ran does not run them again: one reminder, not two", async (t) => {
+  const { d, ollama, id, calls } = await living(t);
+  const home = path.join(d.home, "personas", id, "home");
+  const due = new Date(Date.now() + 3_600_000).toISOString();
+  ollama.reply(() => {
+    // The next call (her second step) meets a server error: a fault in the middle of the beat.
+    ollama.fail({ status: 400, error: "the server is in a bad mood" }, { path: "/api/chat" });
+    return decide("Setting it.", [{ name: "set_reminder", args: { text: "Water the plants", due } }, { name: "list_reminders", args: {} }]);
+  });
+  const r = await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "remind me to water the plants" });
+  t.equal(r.status, 200);
+  t.same(r.body.replies.map((x: any) => x.text), ["Setting it."], "what she said before the fault is her answer");
+  await new Promise((res) => setTimeout(res, 200));
+  t.equal(ollama.requests.filter((q) => q.path === "/api/chat" && q.status === 400).length, 1, "the second step did fault");
+  t.match((await d.api("GET", `/api/persona/${id}/diagnose`)).body.organs.thinking.last_fault, { detail: /bad mood/ });
+  t.equal(fs.readdirSync(path.join(home, "destiny")).length, 1, "the reminder was set once");
+  t.equal(calls().filter(isDecision).length, 2, "the beat was not tried again from the start");
+  t.match((await d.api("GET", `/api/persona/${id}`)).body.persona, { status: "active", running: true });
+});
