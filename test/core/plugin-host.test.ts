@@ -109,14 +109,30 @@ t.test("broken and conflicting plugins are reported and skipped; the daemon keep
   t.equal(created.status, 201, JSON.stringify(created.body));
   t.ok(ollama.requests.length > 0, "the built-in ollama plugin prepared her organ (the impostor would have thrown)");
   const id = created.body.persona.id;
+  const media = path.join(home, "personas", id, "home", "media");
   const f = new FormData();
   f.append("file", new Blob(["# hi"]), "hello.mdn");
+  f.append("file", new Blob(["a,b\n1,2\n"]), "rows.tbl");
   const took = await api("POST", `/api/persona/${id}/attach`, f);
-  t.equal(took.status, 202, "a .mdn passes the 415 rule via the valid home plugin");
-  t.match(took.body.perceived, [{ file: "hello.mdn", kind: "notes", text: "notes from hello.mdn" }], "and is perceived by it");
+  t.equal(took.status, 202, "a .mdn passes the 415 rule via the valid home plugin, a .tbl via the --plugin one");
+  t.match(took.body, { status: "received", id: String });
+  t.same(
+    took.body.perceived.map((p: { file: string; kind: string; text: string }) => [p.file, p.kind, p.text]),
+    [["hello.mdn", "notes", "notes from hello.mdn: # hi"], ["rows.tbl", "tables", "a table named rows.tbl with 2 rows: a,b / 1,2"]],
+    "each is perceived by the plugin that declares it (the clashing 'notes-clash' never)",
+  );
+  t.equal(fs.readFileSync(path.join(media, took.body.perceived[0].media), "utf8"), "# hi", "kept under media/");
+  t.equal(fs.readFileSync(path.join(media, took.body.perceived[1].media), "utf8"), "a,b\n1,2\n");
+  const keptBefore = fs.readdirSync(media).sort();
   const g = new FormData();
   g.append("file", new Blob(["x"]), "x.blog");
-  t.equal((await api("POST", `/api/persona/${id}/attach`, g)).status, 415, "the invalid plugin's .blog is not accepted");
+  const blog = await api("POST", `/api/persona/${id}/attach`, g);
+  t.equal(blog.status, 415, "the invalid plugin's .blog is not accepted");
+  t.match(blog.body.detail, /'\.blog'/);
+  const h = new FormData();
+  h.append("file", new Blob(["x"]), "x.mdnote");
+  t.equal((await api("POST", `/api/persona/${id}/attach`, h)).status, 415, "nor the clashing plugin's .mdnote");
+  t.same(fs.readdirSync(media).sort(), keptBefore, "nothing refused was kept");
 });
 
 t.test("loadPlugins directly: records in discovery order, later duplicates refused", async (t) => {

@@ -10,7 +10,7 @@ import { waitFor } from "../../fixtures/plugins-host/net.js";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.js";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/plugins-host");
-const TEXT = path.join(FIXTURES, "text-reader.js"); // .note, no organ, maxBytes 1024
+const TEXT = path.join(FIXTURES, "text-reader.js"); // .note, no organ, maxBytes 1024, sniff: no NUL byte
 const VISION = path.join(FIXTURES, "vision-eyes.js"); // .eyes, needs vision
 
 const MiB = 1024 * 1024;
@@ -62,6 +62,7 @@ t.test("the 415 rule, 413, 422 and the order of checks on /attach, /hear, /feed"
   isDetail(t, exe.body, ".exe");
   t.match(exe.body.detail, /'\.exe'/, "the detail names the extension");
   t.match(exe.body.detail, /\.eyes, .*\.note, .*\.txt/, "…and lists the accepted ones, the fixtures' and the built-ins'");
+  t.match(exe.body.detail, /\.pdf\b.*\.png\b.*\.wav\b/, "…every built-in kind among them");
 
   const upper = await attach(form({ file: ["MZ", "SETUP.EXE"] }));
   t.equal(upper.status, 415, "extension check is case-insensitive");
@@ -72,12 +73,22 @@ t.test("the 415 rule, 413, 422 and the order of checks on /attach, /hear, /feed"
   const ok = await attach(form({ file: ["hello, Ada", "note.note"], caption: "for you" }));
   t.equal(ok.status, 202, "a .note under the limit passes every check");
   t.match(ok.body, { status: "received", id: String, perceived: [{ file: "note.note", kind: "text-reader", text: "note.note: hello, Ada" }] });
-  t.equal(fs.readFileSync(path.join(media, ok.body.perceived[0].media), "utf8"), "hello, Ada", "kept under media/");
+  t.equal(ok.body.perceived.length, 1);
+  t.same(fs.readdirSync(media), [ok.body.perceived[0].media], "kept under media/, and only it");
+  t.equal(fs.readFileSync(path.join(media, ok.body.perceived[0].media), "utf8"), "hello, Ada", "with its content");
   const okUpper = await attach(form({ file: ["hi", "NOTE.NOTE"] }));
   t.equal(okUpper.status, 202, "upper-case .NOTE is the same capability");
+  t.match(okUpper.body.perceived, [{ file: "NOTE.NOTE", kind: "text-reader", text: "NOTE.NOTE: hi" }]);
   const exact = await attach(form({ file: [new Uint8Array(1024).fill(0x61), "exact.note"] }));
   t.equal(exact.status, 202, "exactly maxBytes is allowed");
+  t.equal(fs.statSync(path.join(media, exact.body.perceived[0].media)).size, 1024, "and kept whole");
   const kept = fs.readdirSync(media).length;
+  t.equal(kept, 3, "three accepted uploads, three kept files");
+
+  const binary = await attach(form({ file: [new Uint8Array([0x68, 0x00, 0x69]), "binary.note"] }));
+  t.equal(binary.status, 400, "content the plugin's sniff refuses");
+  isDetail(t, binary.body, "400 sniff");
+  t.match(binary.body.detail, /'binary\.note'/, "the detail names the file");
 
   const big = await attach(form({ file: [new Uint8Array(1025), "big.note"] }));
   t.equal(big.status, 413, "one byte over maxBytes");
@@ -337,7 +348,12 @@ t.test("a 1 GiB upload of an unknown kind is refused before its body is read or 
   t.equal(after.status, 200, "the daemon still answers");
   const f = new FormData();
   f.append("file", new Blob(["still here"]), "note.note");
-  t.equal((await fetch(`${url}/api/persona/${id}/attach`, { method: "POST", body: f })).status, 202, "and still takes a good upload");
+  const good = await fetch(`${url}/api/persona/${id}/attach`, { method: "POST", body: f });
+  t.equal(good.status, 202, "and still takes a good upload");
+  const goodBody = (await good.json()) as { perceived: { media: string; text: string }[] };
+  t.match(goodBody.perceived, [{ text: "note.note: still here" }]);
+  const media = path.join(home, "personas", id, "home", "media");
+  t.same(fs.readdirSync(media), [goodBody.perceived[0]!.media], "the good upload is the only file in her media/");
 });
 
 t.test("a 1 GiB .note over its 1 KiB limit is cut off at the limit (413)", async (t) => {
@@ -352,4 +368,5 @@ t.test("a 1 GiB .note over its 1 KiB limit is cut off at the limit (413)", async
   t.ok(r.serverClosed, "the daemon closed the connection");
   await waitFor("the partial upload to be removed", () => filesUnder(path.join(home, "tmp")).size === 0);
   t.ok(total(filesUnder(home)) - homeBefore < 64 * 1024, "ETERNEGO_HOME did not grow");
+  t.same([...filesUnder(path.join(home, "personas", id, "home", "media")).keys()], [], "nothing was kept in her media/");
 });
