@@ -1,4 +1,4 @@
-import type { ModelContext, OrganProgress, OrganRole, TokenUsage } from "../../core/api/index.js";
+import type { ChatMessage, ModelContext, OrganProgress, OrganRole, ThinkRequest, TokenUsage } from "../../core/api/index.js";
 
 /** A ModelContext that keeps what the plugin reported, for tests to look at. */
 export interface RecordingContext extends ModelContext {
@@ -30,3 +30,27 @@ export const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
   "base64",
 );
+
+/** The schema the think tests ask for: a closed object with a free `say` and a `mood` from a list. */
+export const MOOD_SCHEMA = {
+  type: "object",
+  properties: { say: { type: "string" }, mood: { type: "string", enum: ["calm", "glad"] } },
+  required: ["say", "mood"],
+  additionalProperties: false,
+};
+
+/** The plain exchange the think tests start with: her identity, then the person's greeting. */
+export const MORNING: ChatMessage[] = [
+  { role: "system", content: "You are Ada's companion." },
+  { role: "user", content: "morning!" },
+];
+
+/**
+ * Thinks with an `onDelta` that throws, the way a caller's listener may break; gives back what
+ * the think failed with and what the listener threw, for the test to see they are the same.
+ */
+export async function thinkWithBrokenListener(think: (req: ThinkRequest) => Promise<unknown>, content = "hi"): Promise<{ err: unknown; thrown: Error }> {
+  const thrown = new Error("listener broke");
+  const err = await think({ messages: [{ role: "user", content }], onDelta: () => { throw thrown; } }).catch((e: unknown) => e);
+  return { err, thrown };
+}

@@ -2,14 +2,8 @@ import t, { type Test } from "tap";
 import anthropic from "../../../organs/anthropic/index.js";
 import { OrganFault, type OrganSpec, type ThinkRequest } from "../../../core/api/index.js";
 import { FAKE_KEY, startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from "../../fixtures/fake-anthropic.js";
+import { MORNING, MOOD_SCHEMA as SCHEMA, thinkWithBrokenListener } from "../../helpers/model-context.js";
 import { context, type RecordingContext } from "./context.js";
-
-const SCHEMA = {
-  type: "object",
-  properties: { say: { type: "string" }, mood: { type: "string", enum: ["calm", "glad"] } },
-  required: ["say", "mood"],
-  additionalProperties: false,
-};
 
 /** Her identity: long enough (over 1024 tokens) for the API to cache it. */
 const IDENTITY = "You are Ada's companion. You remember her garden, her cat Miso and her sister Bea. ".repeat(60);
@@ -26,12 +20,7 @@ t.test("plain think: one streamed /v1/messages call with Anthropic's headers and
   const { f, spec } = await fake(t);
   f.reply("Good morning, Ada.");
   const ctx = context();
-  const r = await think(spec, ctx, {
-    messages: [
-      { role: "system", content: "You are Ada's companion." },
-      { role: "user", content: "morning!" },
-    ],
-  });
+  const r = await think(spec, ctx, { messages: MORNING });
   t.equal(r.text, "Good morning, Ada.");
   t.equal(r.json, undefined, "no schema, no json");
   const calls = f.messages();
@@ -245,9 +234,8 @@ t.test("an empty marked message passes its mark to the block before it", async (
 t.test("an error from onDelta is the caller's, passed through as it is", async (t) => {
   const { f, spec } = await fake(t);
   f.reply("a b c");
-  const boom = new Error("listener broke");
-  const err = await think(spec, context(), { messages: [{ role: "user", content: "hi" }], onDelta: () => { throw boom; } }).catch((e) => e);
-  t.equal(err, boom);
+  const { err, thrown } = await thinkWithBrokenListener((req) => think(spec, context(), req));
+  t.equal(err, thrown);
 });
 
 t.test("the url may be given with /v1 (as people paste it): the path is not doubled", async (t) => {

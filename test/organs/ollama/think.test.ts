@@ -2,14 +2,8 @@ import t, { type Test } from "tap";
 import ollama from "../../../organs/ollama/index.js";
 import { OrganFault, type OrganSpec, type ThinkRequest } from "../../../core/api/index.js";
 import { startFakeOllama, type FakeOllama, type FakeOllamaOptions } from "../../fixtures/fake-ollama.js";
+import { MORNING, MOOD_SCHEMA as SCHEMA, thinkWithBrokenListener } from "../../helpers/model-context.js";
 import { context, type RecordingContext } from "./context.js";
-
-const SCHEMA = {
-  type: "object",
-  properties: { say: { type: "string" }, mood: { type: "string", enum: ["calm", "glad"] } },
-  required: ["say", "mood"],
-  additionalProperties: false,
-};
 
 async function fake(t: Test, opts: FakeOllamaOptions = {}): Promise<{ f: FakeOllama; spec: OrganSpec }> {
   const f = await startFakeOllama({ models: ["llama3.2"], ...opts });
@@ -24,12 +18,8 @@ t.test("plain think: one /api/chat call, the answer's text", async (t) => {
   const { f, spec } = await fake(t);
   f.reply("Good morning, Ada.");
   const ctx = context();
-  const r = await think(spec, ctx, {
-    messages: [
-      { role: "system", content: "You are Ada's companion.", cache: true },
-      { role: "user", content: "morning!" },
-    ],
-  });
+  // Every message marked for caching, which Ollama has no use for.
+  const r = await think(spec, ctx, { messages: MORNING.map((m) => ({ ...m, cache: true })) });
   t.equal(r.text, "Good morning, Ada.");
   t.equal(r.json, undefined, "no schema, no json");
   t.equal(chats(f).length, 1, "a plain message costs one call");
@@ -175,7 +165,6 @@ t.test("an Ollama older than 0.5 (format takes only \"json\"): json mode with th
 t.test("an error from onDelta is the caller's, passed through as it is", async (t) => {
   const { f, spec } = await fake(t);
   f.reply("a b c");
-  const boom = new Error("listener broke");
-  const err = await think(spec, context(), { messages: [{ role: "user", content: "hi" }], onDelta: () => { throw boom; } }).catch((e) => e);
-  t.equal(err, boom);
+  const { err, thrown } = await thinkWithBrokenListener((req) => think(spec, context(), req));
+  t.equal(err, thrown);
 });

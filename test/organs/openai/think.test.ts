@@ -2,15 +2,10 @@ import t, { type Test } from "tap";
 import openai from "../../../organs/openai/index.js";
 import { OrganFault, type OrganSpec } from "../../../core/api/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../../fixtures/fake-openai.js";
+import { MOOD_SCHEMA as schema, thinkWithBrokenListener } from "../../helpers/model-context.js";
 import { context } from "./context.js";
 
 const KEY = "sk-test-think-0123456789abcdef";
-const schema = {
-  type: "object",
-  properties: { say: { type: "string" }, mood: { type: "string", enum: ["calm", "glad"] } },
-  required: ["say", "mood"],
-  additionalProperties: false,
-};
 
 async function fake(t: Test, opts: Parameters<typeof startFakeOpenAI>[0] = {}): Promise<{ fake: FakeOpenAI; spec: OrganSpec }> {
   const f = await startFakeOpenAI({ apiKey: KEY, ...opts });
@@ -178,9 +173,8 @@ t.test("stream with a schema: deltas of the JSON, then parsed", async (t) => {
 
 t.test("an error thrown by onDelta is the caller's own, not a connection fault", async (t) => {
   const { spec } = await fake(t);
-  const boom = new Error("the person closed the tab");
-  const err = await openai.think!(spec, context()).think({ messages: [{ role: "user", content: "hi there you" }], onDelta: () => { throw boom; } }).catch((e) => e);
-  t.equal(err, boom);
+  const { err, thrown } = await thinkWithBrokenListener((req) => openai.think!(spec, context()).think(req), "hi there you");
+  t.equal(err, thrown);
 });
 
 t.test("a schema strict mode cannot take is sent with strict: false, at the json_schema level", async (t) => {
