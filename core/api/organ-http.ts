@@ -123,3 +123,25 @@ export async function organRequest(target: OrganTarget, url: string, init: Reque
     backoff *= 2;
   }
 }
+
+/**
+ * An error thrown while reading a provider's answer body, as an organ fault: a timeout (a
+ * silence watchdog when `timedOut`, or the request's own limit) or a connection dropped
+ * mid-answer. A caller's own abort, a fault already made, and anything else pass through.
+ * `timeout` is the whole timeout detail; `dropped` is a hint added to the dropped one.
+ *
+ * @example
+ * try { for await (const b of res.body!) lines.feed(b); }
+ * catch (err) { throw bodyFault(err, target, { signal: ctx.signal, timedOut: idle.silent(), timeout: "the stream went silent for 120 s", dropped: "did the server stop?" }); }
+ */
+export function bodyFault(err: unknown, target: OrganTarget, o: { signal?: AbortSignal; timedOut?: boolean; timeout: string; dropped?: string }): unknown {
+  if (err instanceof OrganFault || o.signal?.aborted) return err;
+  const e = err as { name?: string; message?: string; cause?: { code?: string } };
+  if (o.timedOut || e.name === "TimeoutError") return new OrganFault("timeout", target, null, o.timeout, { cause: err });
+  // undici reports a connection closed mid-body as TypeError "terminated" (cause: the socket error).
+  if ((e.name === "TypeError" && e.message === "terminated") || e.cause?.code || e.name === "AbortError") {
+    const why = `the connection dropped before the answer was complete (${e.cause?.code ?? e.message ?? "closed"})`;
+    return new OrganFault("unreachable", target, null, o.dropped ? `${why} — ${o.dropped}` : `${why}.`, { cause: err });
+  }
+  return err;
+}

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { strToU8, zipSync, type Zippable } from "fflate";
+import { strToU8, zipSync } from "fflate";
 import t, { type Test } from "tap";
 import { Invalid } from "../../core/api/errors.js";
 import { MAX_JSON_BYTES, MAX_ZIP_ENTRIES, readExport, type FedExport } from "../../core/feed-exports.js";

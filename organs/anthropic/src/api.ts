@@ -1,4 +1,4 @@
-import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
+import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "../../../core/api/index.js";
 import { sseParser } from "./sse.js";
 
 /**
@@ -58,16 +58,8 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
   };
 
   /** Maps an error thrown while reading a body to a fault (a caller's abort passes through). */
-  const bodyFault = (err: unknown, timedOut: boolean, limit: string): unknown => {
-    if (err instanceof OrganFault || ctx.signal?.aborted) return err;
-    const e = err as { name?: string; message?: string; cause?: { code?: string } };
-    if (timedOut || e.name === "TimeoutError") return new OrganFault("timeout", target, null, `${limit} — the API may be overloaded; try again later.`, { cause: err });
-    // undici reports a connection closed mid-body as TypeError "terminated" (cause: the socket error).
-    if ((e.name === "TypeError" && e.message === "terminated") || e.cause?.code || e.name === "AbortError") {
-      return new OrganFault("unreachable", target, null, `the connection dropped before the answer was complete (${e.cause?.code ?? e.message ?? "closed"}).`, { cause: err });
-    }
-    return err;
-  };
+  const bodyFault = (err: unknown, timedOut: boolean, limit: string): unknown =>
+    readFault(err, target, { signal: ctx.signal, timedOut, timeout: `${limit} — the API may be overloaded; try again later.` });
 
   return {
     spec,

@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../core/api/index.js";
+import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "../../../core/api/index.js";
 import { apiBase } from "./base-url.js";
 
 /** One organ's view of an OpenAI-compatible server: where it is, how to call it, whom to blame. */
@@ -24,18 +24,8 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
   const auth: Record<string, string> = spec.api_key ? { authorization: `Bearer ${spec.api_key}` } : {};
   const opts = (notFound?: string) => ({ timeoutMs: ctx.timeoutMs, signal: ctx.signal, secrets: [spec.api_key], notFound });
 
-  const bodyFault = (err: unknown): unknown => {
-    if (err instanceof OrganFault || ctx.signal?.aborted) return err;
-    const e = err as { name?: string; message?: string; cause?: { code?: string } };
-    if (e.name === "TimeoutError") {
-      return new OrganFault("timeout", target, null, `the answer did not finish within ${ctx.timeoutMs / 1000} s — is the server overloaded, or is the answer very long?`, { cause: err });
-    }
-    // undici reports a connection closed mid-body as TypeError "terminated" (cause: the socket error).
-    if ((e.name === "TypeError" && e.message === "terminated") || e.cause?.code || e.name === "AbortError") {
-      return new OrganFault("unreachable", target, null, `the connection dropped before the answer was complete (${e.cause?.code ?? e.message ?? "closed"}).`, { cause: err });
-    }
-    return err;
-  };
+  const bodyFault = (err: unknown): unknown =>
+    readFault(err, target, { signal: ctx.signal, timeout: `the answer did not finish within ${ctx.timeoutMs / 1000} s — is the server overloaded, or is the answer very long?` });
 
   return {
     base,

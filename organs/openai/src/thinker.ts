@@ -17,8 +17,8 @@ interface Chunk {
 /** OpenAI's wire messages: the cache flag has no OpenAI counterpart (it caches prefixes by itself). */
 const wire = (messages: ChatMessage[]) => messages.map((m) => ({ role: m.role, content: m.content }));
 
-/** One chat completion, non-streaming. */
-async function complete(api: Api, body: Record<string, unknown>): Promise<ThinkResult> {
+/** One chat completion, non-streaming (the vision role asks its question the same way). */
+export async function complete(api: Api, body: Record<string, unknown>): Promise<ThinkResult> {
   const res = await api.post("/chat/completions", body);
   const json = (await api.json(res, "/chat/completions")) as Completion;
   const message = json?.choices?.[0]?.message;

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import t from "tap";
-import { organRequest, retryAfterMs, OrganFault } from "../../../core/api/index.js";
+import { bodyFault, organRequest, retryAfterMs, OrganFault } from "../../../core/api/index.js";
 
 const target = (url: string) => ({ role: "thinking" as const, provider: "fake", model: "m", url });
 
@@ -90,4 +90,23 @@ t.test("network faults: refused, timeout, DNS", async (t) => {
 
   const dns = await organRequest(target("http://nonexistent.invalid"), "http://nonexistent.invalid/", { method: "GET" }, { attempts: 3, backoffMs: 5 }).catch((e) => e);
   t.equal(dns.kind, "dns");
+});
+
+t.test("bodyFault: errors while reading an answer become timeout or dropped-connection faults; the rest pass through", async (t) => {
+  const tg = target("http://127.0.0.1:9");
+  const terminated = Object.assign(new TypeError("terminated"), { cause: { code: "ECONNRESET" } });
+  const dropped = bodyFault(terminated, tg, { timeout: "too slow", dropped: "did it crash?" }) as OrganFault;
+  t.ok(dropped instanceof OrganFault);
+  t.equal(dropped.kind, "unreachable");
+  t.match(dropped.message, /the connection dropped before the answer was complete \(ECONNRESET\) — did it crash\?$/);
+  t.match((bodyFault(terminated, tg, { timeout: "too slow" }) as OrganFault).message, /complete \(ECONNRESET\)\.$/, "without a hint, a full stop");
+  const silent = bodyFault(new Error("aborted"), tg, { timedOut: true, timeout: "the stream went silent for 2 s" }) as OrganFault;
+  t.match(silent, { kind: "timeout" });
+  t.match(silent.message, /the stream went silent for 2 s$/);
+  t.match(bodyFault(new DOMException("x", "TimeoutError"), tg, { timeout: "late" }), { kind: "timeout" });
+  const mine = new AbortController();
+  mine.abort();
+  t.equal(bodyFault(terminated, tg, { signal: mine.signal, timeout: "late" }), terminated, "the caller's own abort passes through");
+  const bug = new RangeError("a bug");
+  t.equal(bodyFault(bug, tg, { timeout: "late" }), bug, "anything else passes through");
 });
