@@ -1,3 +1,6 @@
+/** Registered, so every copy of this module (a plugin may bundle its own) brands errors alike. */
+export const ERROR_BRAND: unique symbol = Symbol.for("eternego.error") as never;
+
 /**
  * The error catalogue. Handlers and plugins throw these; one HTTP middleware renders
  * them as `{detail}` with the status carried by the class. Anything that is not one of
@@ -9,10 +12,24 @@
 export abstract class EternegoError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** The brand the daemon recognises errors by: a plugin carrying its own copy of this module still gets its status. */
+  readonly [ERROR_BRAND] = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
+}
+
+/**
+ * Whether a value is one of the catalogue's errors, from this copy of `eternego/plugin` or
+ * any other: told by a registered symbol, not by `instanceof`.
+ *
+ * @example
+ * if (isEternegoError(err)) res.status(err.status);
+ */
+export function isEternegoError(err: unknown): err is EternegoError {
+  const e = err as { [ERROR_BRAND]?: unknown; status?: unknown; message?: unknown } | null;
+  return typeof e === "object" && e !== null && e[ERROR_BRAND] === true && typeof e.status === "number" && typeof e.message === "string";
 }
 
 /** 400 — the request was well-formed but could not be carried out (an organ or channel could not be prepared…). */
@@ -77,6 +94,13 @@ export class ValidationFailed extends EternegoError {
   constructor(readonly errors: FieldError[]) {
     super(errors.map((e) => `${e.loc.join(".")}: ${e.msg}`).join("; "));
   }
+}
+
+/** The field errors of a 422, from any copy of this module; null for any other error. */
+export function fieldErrorsOf(err: unknown): FieldError[] | null {
+  if (!isEternegoError(err) || err.code !== "ERR_VALIDATION") return null;
+  const list = (err as { errors?: unknown }).errors;
+  return Array.isArray(list) ? (list as FieldError[]) : null;
 }
 
 /** 501 — the route exists and its checks passed, but the capability behind it is not built yet. */

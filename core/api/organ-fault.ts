@@ -1,4 +1,4 @@
-import { EternegoError } from "./errors.js";
+import { EternegoError, isEternegoError } from "./errors.js";
 import type { OrganRole } from "./types.js";
 
 /** What went wrong between her and a model provider. */
@@ -51,4 +51,15 @@ export class OrganFault extends EternegoError {
     super(`Organ '${target.role}' (${target.provider}, ${target.model}) at ${target.url}: ${why}`, options);
     this.transient = ["unreachable", "dns", "timeout", "rate", "server"].includes(kind);
   }
+}
+
+/**
+ * Whether a value is an organ fault, from this copy of `eternego/plugin` or any other (a
+ * plugin may bundle its own): told by its brand and code, not by `instanceof`.
+ *
+ * @example
+ * if (isOrganFault(err) && err.transient) retryLater();
+ */
+export function isOrganFault(err: unknown): err is OrganFault {
+  return isEternegoError(err) && err.code === "ERR_ORGAN_FAULT" && typeof (err as { kind?: unknown }).kind === "string";
 }

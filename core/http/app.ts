@@ -44,7 +44,7 @@ export function buildApp(config: Config, deps: RouteDeps, log: Logger, secrets: 
   app.use((req, _res, next) => next(guardRequest(config, req) ?? undefined));
 
   const routes = routeTable(deps);
-  app.use(buildRouter(routes, { store: deps.store, agents: deps.agents, tmpDir: path.join(config.home, "tmp"), checkResponses: config.checkResponses }));
+  app.use(buildRouter(routes, { store: deps.store, agents: deps.agents, tmpDir: path.join(config.home, "tmp"), checkResponses: config.checkResponses, log }));
 
   const doc = buildOpenApi(routes, packageVersion());
   app.get("/openapi.json", (_req, res) => void res.json(doc));

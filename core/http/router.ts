@@ -1,6 +1,7 @@
 import path from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AgentRegistry } from "../agent-registry.js";
+import type { Logger } from "../logger.js";
 import type { PersonaStore } from "../persona-store.js";
 import type { Route, RouteContext } from "./route.js";
 import { receiveUpload } from "./uploads.js";
@@ -12,6 +13,7 @@ export interface RouterDeps {
   tmpDir: string;
   /** Check each response against its documented schema; a mismatch is a 500 (tests turn it on). */
   checkResponses: boolean;
+  log: Logger;
 }
 
 /** Turns the route table into an express router: validate, check preconditions, read the body, handle. */
@@ -35,7 +37,7 @@ export function buildRouter(routes: readonly Route[], deps: RouterDeps): express
         if (r.kind === "live") deps.agents.get(ctx.params.id);
       }
       if (r.upload) {
-        const { fields, files } = await receiveUpload(ctx, r.upload, path.join(deps.tmpDir, "uploads"));
+        const { fields, files } = await receiveUpload(ctx, r.upload, path.join(deps.tmpDir, "uploads"), deps.log);
         ctx.files = files;
         ctx.body = check(r.upload.fields, fields, "body");
       } else if (r.body) {

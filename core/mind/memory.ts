@@ -68,6 +68,16 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
+/**
+ * The readable part of a stored file's name, as the person named it (`café ☃`), without
+ * what a file name may not hold or a URL would mangle: separators, control characters,
+ * `%`, a leading dot. At most 60 characters.
+ */
+export function mediaBase(name: string): string {
+  const clean = name.normalize("NFC").replace(/[\\/\x00-\x1f\x7f%?#]/g, "-").replace(/^[.\s-]+|\s+$/g, "");
+  return [...clean].slice(0, 60).join("") || "file";
+}
+
 /** `"Write a Haiku!"` → `"write-a-haiku"`; the name a meaning file is stored under. */
 export function slug(text: string): string {
   return text.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || "untitled";
@@ -314,7 +324,7 @@ export class Memory {
   /** Copies a received file into `media/` under a fresh name keeping its extension; returns that name. */
   async keepMedia(from: string, originalName: string): Promise<string> {
     const ext = path.extname(originalName).toLowerCase();
-    const base = slug(path.basename(originalName, path.extname(originalName))).slice(0, 40);
+    const base = mediaBase(path.basename(originalName, path.extname(originalName)));
     const name = `${new Date().toISOString().slice(0, 10)}-${crypto.randomBytes(4).toString("hex")}-${base}${ext}`;
     await fs.mkdir(this.file("media"), { recursive: true, mode: DIR_MODE });
     await fs.copyFile(from, this.file("media", name));

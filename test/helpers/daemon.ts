@@ -16,7 +16,7 @@ export interface TestDaemon {
   daemon: Daemon;
   url: string;
   home: string;
-  /** JSON request to the daemon; `body` objects are sent as JSON, strings/FormData as they are. */
+  /** JSON request to the daemon; `body` objects are sent as JSON, strings, bytes and FormData as they are. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
 }
 
@@ -46,7 +46,7 @@ export async function startDaemon(t: Tap, opts: { home?: string; plugins?: strin
   const url = daemon.url;
   const api = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
     const init: RequestInit = { method, headers: { ...headers } };
-    if (body instanceof FormData || typeof body === "string") init.body = body;
+    if (body instanceof FormData || typeof body === "string" || body instanceof Uint8Array) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)["content-type"] = "application/json";
