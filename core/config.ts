@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   /** `ETERNEGO_TOKEN`: when set, every request needs `Authorization: Bearer <token>`. */
   token: string | null;
+  /** Origins trusted to change things besides the daemon's own (`ETERNEGO_ALLOWED_ORIGINS`, comma-separated), lower-case. */
+  allowedOrigins: string[];
   /** Extra plugin paths from `--plugin` and `ETERNEGO_PLUGINS` (path-delimited). */
   plugins: string[];
   /** scrypt cost as log2(N) for the diary key; `ETERNEGO_SCRYPT_LOG_N`, default 17. */
@@ -53,6 +55,18 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
         "Set ETERNEGO_TOKEN to a long random secret first; every request must then carry `Authorization: Bearer <token>`.",
     );
   }
+  const allowedOrigins = (env.ETERNEGO_ALLOWED_ORIGINS ?? "").split(/[\s,]+/).filter(Boolean).map((o) => {
+    let u: URL | null = null;
+    try {
+      u = new URL(o);
+    } catch {
+      // reported below
+    }
+    if (!u || !/^https?:$/.test(u.protocol) || u.origin === "null" || o.replace(/\/$/, "").toLowerCase() !== u.origin.toLowerCase()) {
+      throw new Error(`ETERNEGO_ALLOWED_ORIGINS: '${o}' is not an origin; give scheme, host and port only, like http://localhost:3000.`);
+    }
+    return u.origin.toLowerCase();
+  });
   const fromEnv = (env.ETERNEGO_PLUGINS ?? "").split(path.delimiter).filter(Boolean);
   const logN = Number(env.ETERNEGO_SCRYPT_LOG_N ?? 17);
   if (!Number.isInteger(logN) || logN < 10 || logN > 20) {
@@ -75,6 +89,7 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
     port,
     host,
     token,
+    allowedOrigins,
     plugins: [...(opts.plugin ?? []), ...fromEnv].map((p) => path.resolve(p)),
     scryptLogN: logN,
     terminalLog: env.ETERNEGO_QUIET !== "1",

@@ -22,10 +22,27 @@ export function sameToken(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
+/** Whether an Origin is this daemon's own: a loopback name on the port the request came in on. */
+function ownOrigin(origin: string, req: IncomingMessage): boolean {
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false;
+  }
+  let host = u.hostname.toLowerCase();
+  if (host.includes(":") && !host.startsWith("[")) host = `[${host}]`;
+  const port = u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
+  return u.protocol === "http:" && isLoopback(host) && port === req.socket?.localPort;
+}
+
 /**
  * The browser defences (SPEC §6), shared by HTTP and the socket.io handshake. With no token
  * the daemon trusts loopback, so it must refuse what a web page could make a browser send:
- * a foreign Host (DNS rebinding) and a state-changing request from a foreign Origin (CSRF).
+ * a foreign Host (DNS rebinding), and a state-changing request a page of another origin
+ * made — one carrying another Origin (other local ports included), or marked `cross-site`
+ * or `same-site` by the browser's Sec-Fetch-Site. A request with no browser marks at all
+ * (curl, scripts) is the person's own; `ETERNEGO_ALLOWED_ORIGINS` names more origins to trust.
  */
 export function guardRequest(config: Config, req: IncomingMessage, stateChanging = !SAFE_METHODS.has(req.method ?? "GET")): EternegoError | null {
   if (config.token) {
@@ -38,20 +55,18 @@ export function guardRequest(config: Config, req: IncomingMessage, stateChanging
   }
   const host = hostname(req.headers.host ?? "");
   if (!isLoopback(host)) {
-    return new Forbidden(`Refused: Host '${req.headers.host ?? ""}' is not this machine. Eternego answers only on localhost / 127.0.0.1.`);
+    return new Forbidden(`Refused: Host '${String(req.headers.host ?? "").slice(0, 200)}' is not this machine. Eternego answers only on localhost / 127.0.0.1.`);
   }
+  if (!stateChanging) return null;
   const origin = req.headers.origin;
-  if (stateChanging && origin !== undefined) {
-    let originHost = "";
-    try {
-      originHost = new URL(origin).hostname.toLowerCase();
-      if (originHost.includes(":")) originHost = `[${originHost.replace(/^\[|\]$/g, "")}]`;
-    } catch {
-      originHost = "";
-    }
-    if (!isLoopback(originHost)) {
-      return new Forbidden(`Refused: a page at ${origin} may not change your personas. Use the dashboard at http://${req.headers.host}/ or call the API directly.`);
-    }
+  const site = String(req.headers["sec-fetch-site"] ?? "").toLowerCase();
+  const trusted = origin !== undefined && (ownOrigin(origin, req) || config.allowedOrigins.includes(origin.toLowerCase()));
+  const fix = `Use the dashboard at http://${req.headers.host}/ or call the API directly` + (config.allowedOrigins.length ? "." : " (ETERNEGO_ALLOWED_ORIGINS lets a UI you develop on another port in).");
+  if (origin !== undefined && !trusted) {
+    return new Forbidden(`Refused: a page at ${origin.slice(0, 200)} may not change your personas. ${fix}`);
+  }
+  if (!trusted && site && site !== "same-origin" && site !== "none") {
+    return new Forbidden(`Refused: the browser marked this request ${site.slice(0, 40)}, so a page of another site made it; it may not change your personas. ${fix}`);
   }
   return null;
 }

@@ -81,6 +81,66 @@ t.test("a foreign Origin may not change anything (CSRF), but may read", async (t
   t.equal((await api("GET", `/api/persona/${id}`)).body.persona.running, false);
 });
 
+t.test("a page of another site cannot change her, whatever marks it leaves off", async (t) => {
+  const { url, id, port, api } = await withPersona(t);
+  // A plain HTML form: no Origin, a text/plain body, and the browser's own mark.
+  const form = { "content-type": "text/plain", "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" };
+  for (const path of [`/api/persona/${id}/stop`, `/api/persona/${id}/delete`, `/api/persona/${id}/restart`]) {
+    const r = await raw(url, "POST", path, { headers: form, body: "x=1" });
+    t.equal(r.status, 403, `a cross-site form POST to ${path}`);
+    onlyDetail(t, r.body, path);
+    t.match(r.body.detail, /cross-site/, "the detail says why");
+  }
+  for (const site of ["same-site", "cross-site", "SAME-SITE"]) {
+    t.equal((await raw(url, "POST", `/api/persona/${id}/stop`, { headers: { "sec-fetch-site": site } })).status, 403, `Sec-Fetch-Site: ${site}`);
+  }
+  for (const origin of ["http://localhost:3000", `http://localhost:${Number(port) + 1}`, `https://localhost:${port}`, `http://127.0.0.1:${Number(port) - 1}`]) {
+    const r = await raw(url, "POST", `/api/persona/${id}/stop`, { headers: { origin } });
+    t.equal(r.status, 403, `another local origin ${origin}`);
+    t.match(r.body.detail, /ETERNEGO_ALLOWED_ORIGINS/, "…and the detail names the way to allow a UI of one's own");
+  }
+  const after = (await api("GET", `/api/persona/${id}`)).body.persona;
+  t.same([after.running, after.status], [true, "active"], "she was not touched");
+
+  for (const site of ["same-origin", "none"]) {
+    const r = await raw(url, "POST", `/api/persona/${id}/update`, { body: JSON.stringify({ name: `Ada ${site}` }), headers: { "content-type": "application/json", "sec-fetch-site": site } });
+    t.equal(r.status, 200, `Sec-Fetch-Site: ${site} is her own page (or the person typing)`);
+  }
+  const own = await raw(url, "POST", `/api/persona/${id}/update`, { body: JSON.stringify({ name: "Ada" }), headers: { "content-type": "application/json", origin: `http://127.0.0.1:${port}`, "sec-fetch-site": "same-origin" } });
+  t.equal(own.status, 200, "the dashboard, as a browser sends it");
+});
+
+t.test("ETERNEGO_ALLOWED_ORIGINS lets a UI on another port in, and nothing else", async (t) => {
+  const ollama = await startFakeOllama({ models: ["llama3.2"] });
+  t.teardown(() => ollama.close());
+  const d = await startDaemon(t, { env: { ETERNEGO_ALLOWED_ORIGINS: "http://localhost:3000, http://127.0.0.1:8080" } });
+  const created = await d.api("POST", "/api/persona/create", { name: "Ada", organs: { thinking: { provider: "ollama", model: "llama3.2", url: ollama.url } } });
+  const id = created.body.persona.id;
+  const ok = await raw(d.url, "POST", `/api/persona/${id}/update`, { body: JSON.stringify({ name: "Ada" }), headers: { "content-type": "application/json", origin: "http://localhost:3000", "sec-fetch-site": "same-site" } });
+  t.equal(ok.status, 200, "an allowed origin may change things");
+  t.equal((await raw(d.url, "POST", `/api/persona/${id}/stop`, { headers: { origin: "http://localhost:3001" } })).status, 403, "its neighbour may not");
+  t.equal((await raw(d.url, "POST", `/api/persona/${id}/stop`, { headers: { "sec-fetch-site": "same-site" } })).status, 403, "nor a same-site request that names no origin");
+  const socket = await connect(d.url, { transports: ["websocket"], extraHeaders: { origin: "http://127.0.0.1:8080" } });
+  t.teardown(() => socket.socket.close());
+  t.equal(socket.connected, true, "the allowed UI's socket connects");
+  const other = await connect(d.url, { transports: ["websocket"], extraHeaders: { origin: "http://127.0.0.1:8081" } });
+  t.teardown(() => other.socket.close());
+  t.equal(other.connected, false, "another port's socket does not");
+  t.throws(() => resolveConfig({}, { ETERNEGO_ALLOWED_ORIGINS: "localhost:3000" }), /ETERNEGO_ALLOWED_ORIGINS.*http:\/\/localhost:3000/, "a value that is not an origin is refused with an example");
+  t.throws(() => resolveConfig({}, { ETERNEGO_ALLOWED_ORIGINS: "http://localhost:3000/app" }), /not an origin/, "…and so is a URL with a path");
+});
+
+t.test("socket.io handshake: another local origin and cross-site marks are refused", async (t) => {
+  const { url, port } = await withPersona(t);
+  for (const transport of ["polling", "websocket"]) {
+    for (const headers of [{ origin: "http://localhost:3000" }, { origin: `http://localhost:${Number(port) + 1}` }, { "sec-fetch-site": "cross-site" }]) {
+      const s = await connect(url, { transports: [transport], extraHeaders: headers });
+      t.teardown(() => s.socket.close());
+      t.equal(s.connected, false, `${transport}: ${JSON.stringify(headers)} refused`);
+    }
+  }
+});
+
 t.test("no CORS headers anywhere, preflight included", async (t) => {
   const { url, id, port } = await withPersona(t);
   const replies = [
