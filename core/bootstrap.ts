@@ -44,5 +44,5 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   const personas = c.resolve(PersonaService);
   const bus = c.resolve(EventBus);
   const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger) }, log, c.resolve(KnownSecrets));
-  return new Daemon({ config, log, app, personas, agents, store, bus, routes });
+  return new Daemon({ config, log, app, personas, agents, store, bus, routes, secrets: c.resolve(KnownSecrets) });
 }

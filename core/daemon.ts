@@ -9,6 +9,7 @@ import type { AgentRegistry } from "./agent-registry.js";
 import type { EventBus } from "./event-bus.js";
 import type { PersonaStore } from "./persona-store.js";
 import type { Route } from "./http/route.js";
+import type { KnownSecrets } from "./known-secrets.js";
 
 export type DaemonPhase = "stopped" | "starting" | "started" | "stopping";
 
@@ -20,6 +21,7 @@ export interface DaemonParts {
   agents: AgentRegistry;
   store: PersonaStore;
   bus: EventBus;
+  secrets: KnownSecrets;
   /** The route table the app serves (and the OpenAPI document describes). */
   routes: readonly Route[];
 }
@@ -50,8 +52,8 @@ export class Daemon {
   async start(): Promise<this> {
     if (this.phase !== "stopped") throw new Error(`cannot start the daemon while it is ${this.phase}`);
     this.phase = "starting";
-    const { config, personas, agents, store, bus } = this.parts;
-    this.io = attachRealtime(this.server, { config, bus, store, agents });
+    const { config, personas, agents, store, bus, secrets, log } = this.parts;
+    this.io = attachRealtime(this.server, { config, bus, store, agents, secrets, log });
     // Boot before listening: a request served mid-boot would show active personas as
     // stopped, and a stop sent then would be undone by the boot still starting her.
     await personas.boot();

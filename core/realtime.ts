@@ -1,29 +1,40 @@
 import type http from "node:http";
 import { Server } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents } from "./api/events.js";
-import { EternegoError } from "./api/errors.js";
+import type Joi from "joi";
 import type { AgentRegistry } from "./agent-registry.js";
 import type { Config } from "./config.js";
 import type { EventBus } from "./event-bus.js";
+import { renderError } from "./http/errors.js";
 import { guardRequest, sameToken } from "./http/guards.js";
+import { chatSend, personaId } from "./http/schemas.js";
+import { check } from "./http/validation.js";
+import type { KnownSecrets } from "./known-secrets.js";
+import type { Logger } from "./logger.js";
 import type { PersonaStore } from "./persona-store.js";
 
 export type Realtime = Server<ClientToServerEvents, ServerToClientEvents>;
 
 const room = (id: string) => `persona:${id}`;
 
-function failure(err: unknown) {
-  if (err instanceof EternegoError) return { ok: false as const, status: err.status, detail: err.message };
-  return { ok: false as const, status: 500, detail: `${(err as Error)?.name ?? "Error"}: request failed` };
+export interface RealtimeDeps {
+  config: Config;
+  bus: EventBus;
+  store: PersonaStore;
+  agents: AgentRegistry;
+  secrets: KnownSecrets;
+  log: Logger;
 }
 
 /**
  * socket.io on the daemon's own server. The handshake passes the same browser defences as
- * HTTP. `persona:changed` goes to everyone; a persona's other events go to her room, which
- * a client joins with `persona:watch`.
+ * HTTP; every client event is validated by the same joi schemas as its HTTP twin and its
+ * errors are rendered by the same renderer, so an ack looks like an HTTP answer. An event
+ * sent without an ack is still carried out. `persona:changed` goes to everyone; a persona's
+ * other events go to her room, which a client joins with `persona:watch`.
  */
-export function attachRealtime(server: http.Server, deps: { config: Config; bus: EventBus; store: PersonaStore; agents: AgentRegistry }): Realtime {
-  const { config, bus, store, agents } = deps;
+export function attachRealtime(server: http.Server, deps: RealtimeDeps): Realtime {
+  const { config, bus, store, agents, secrets, log } = deps;
   const io: Realtime = new Server(server, {
     serveClient: false,
     cors: { origin: false },
@@ -40,35 +51,40 @@ export function attachRealtime(server: http.Server, deps: { config: Config; bus:
     next(sameToken(String(given), config.token) ? undefined : new Error("This daemon requires a token: connect with auth: { token }."));
   });
 
+  /** One client event: validated, carried out, acknowledged (when the client asked) with data or the rendered error. */
+  const on = <T, R>(event: string, schema: Joi.Schema, run: (payload: T) => Promise<R>, first?: (payload: unknown) => Promise<void>) =>
+    async (payload: unknown, ack?: unknown) => {
+      const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : () => {};
+      try {
+        // As on HTTP: 404 and 409 come before anything about the rest of the payload.
+        await first?.(payload);
+        reply({ ok: true, data: await run(check<T>(schema, payload, "payload")) });
+      } catch (err) {
+        const { status, detail } = renderError(err, secrets, log, { method: "socket", path: event });
+        reply({ ok: false, status, detail });
+      }
+    };
+
   io.on("connection", (socket) => {
-    socket.on("persona:watch", async (id, ack) => {
-      try {
-        await store.get(String(id));
-        await socket.join(room(String(id)));
-        ack?.({ ok: true, data: { watching: String(id) } });
-      } catch (err) {
-        ack?.(failure(err));
-      }
-    });
-    socket.on("persona:unwatch", async (id, ack) => {
-      await socket.leave(room(String(id)));
-      ack?.({ ok: true, data: { watching: null } });
-    });
-    socket.on("chat:send", async (req, ack) => {
-      if (typeof ack !== "function") return;
-      try {
-        await store.get(String(req?.persona));
-        const agent = agents.get(String(req.persona));
-        const message = req.message;
-        if (typeof message !== "string" || !message.trim() || message.length > 100_000) {
-          return ack({ ok: false, status: 422, detail: [{ loc: ["message"], msg: '"message" must be a non-empty string of at most 100000 characters', type: "string.base" }] });
-        }
-        const entry = await agent.read(message, "web");
-        ack({ ok: true, data: { status: "received", id: entry.id } });
-      } catch (err) {
-        ack(failure(err));
-      }
-    });
+    socket.on("persona:watch", on<string, { watching: string }>("persona:watch", personaId.required(), async (id) => {
+      await store.get(id);
+      await socket.join(room(id));
+      return { watching: id };
+    }));
+    socket.on("persona:unwatch", on<string, { watching: null }>("persona:unwatch", personaId.required(), async (id) => {
+      await socket.leave(room(id));
+      return { watching: null };
+    }));
+    const live = async (payload: unknown) => {
+      const id = (payload as { persona?: unknown } | null)?.persona;
+      if (typeof id !== "string") return;
+      await store.get(id);
+      agents.get(id);
+    };
+    socket.on("chat:send", on<{ persona: string; message: string }, { status: "received"; id: string }>("chat:send", chatSend, async ({ persona, message }) => {
+      const entry = await agents.get(persona).read(message, "web");
+      return { status: "received", id: entry.id };
+    }, live));
   });
 
   bus.on("persona:changed", (e) => io.emit("persona:changed", e));

@@ -58,7 +58,7 @@ export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; status: number
 export interface ClientToServerEvents {
   "persona:watch": (id: string, ack?: Ack<{ watching: string }>) => void;
   "persona:unwatch": (id: string, ack?: Ack<{ watching: null }>) => void;
-  "chat:send": (req: { persona: string; message: string }, ack: Ack<{ status: "received"; id: string }>) => void;
+  "chat:send": (req: { persona: string; message: string }, ack?: Ack<{ status: "received"; id: string }>) => void;
 }
 
 /** Events on the daemon's in-process bus. Same payloads, one declared map. */

@@ -4,9 +4,16 @@ import { AGENT_STATES, ORGAN_ROLES, PERSONA_STATUSES } from "../api/types.js";
 // Request and response schemas shared by several routes. The OpenAPI document is derived
 // from these same objects, so the docs cannot drift from what is validated.
 
-export const idParams = Joi.object({
-  id: Joi.string().max(64).required().description("The persona's id (a UUID)"),
-});
+/** A persona's id as a client may send it: any short string (what is no persona is a 404, not a 422). */
+export const personaId = Joi.string().max(64).description("The persona's id (a UUID)");
+
+export const idParams = Joi.object({ id: personaId.required() });
+
+/** A message for her, on `read` and `chat:send` alike. */
+export const messageText = Joi.string().min(1).max(100_000).description("What the person says to her");
+
+/** `chat:send`'s payload: the same message as `read`, with whom it is for. */
+export const chatSend = Joi.object({ persona: personaId.required(), message: messageText.required() }).unknown(false).required();
 
 export const organSpec = Joi.object({
   provider: Joi.string().max(40).required().description("A model plugin name, see GET /api/config/providers").example("ollama"),

@@ -102,8 +102,21 @@ t.test("persona:watch and chat:send acknowledge with the HTTP error shapes", asy
   const conv = fs.readFileSync(path.join(home, "personas", id, "home", "conversation.jsonl"), "utf8");
   t.match(conv, new RegExp(`"id":"${sendRunning.data.id}".*"from":"person".*"text":"hi"`), "and written to her conversation");
   for (const bad of [{ persona: id }, { persona: id, message: "" }, { persona: id, message: 42 }, { persona: id, message: "x".repeat(100_001) }]) {
-    t.match(await request(socket, "chat:send", bad), { ok: false, status: 422, detail: [{ loc: ["message"] }] }, `refused: ${JSON.stringify(bad).slice(0, 60)}`);
+    t.match(await request(socket, "chat:send", bad), { ok: false, status: 422, detail: [{ loc: ["payload", "message"] }] }, `refused: ${JSON.stringify(bad).slice(0, 60)}`);
   }
+  const extra = await request(socket, "chat:send", { persona: id, message: "hi", admin: true });
+  t.match(extra, { ok: false, status: 422, detail: [{ loc: ["payload", "admin"], type: "object.unknown" }] }, "an unknown field is refused as on HTTP");
+  for (const bad of [{ x: 1 }, 42, ["a"], null, "x".repeat(65)]) {
+    const r = await request(socket, "persona:watch", bad);
+    t.match(r, { ok: false, status: 422, detail: [{ loc: ["payload"], msg: String, type: String }] }, `persona:watch ${JSON.stringify(bad).slice(0, 20)}: the 422 list, as HTTP renders it`);
+    t.notMatch(JSON.stringify(r), /object Object/, "never '[object Object]'");
+  }
+
+  // A message without an ack is still heard.
+  t.same(await request(socket, "persona:watch", id), { ok: true, data: { watching: id } });
+  const heard = new Promise<{ text: string; from: string }>((resolve) => socket.on("chat:message", (e) => e.from === "person" && e.text === "no ack needed" && resolve(e)));
+  socket.emit("chat:send", { persona: id, message: "no ack needed" });
+  t.match(await heard, { from: "person", text: "no ack needed" }, "chat:send without an ack reaches her");
 
   t.same((await api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
   const sendStopped = await request(socket, "chat:send", { persona: id, message: "hi" });

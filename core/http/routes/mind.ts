@@ -4,7 +4,7 @@ import Joi from "joi";
 import { Unsupported } from "../../api/errors.js";
 import type { ConversationEntry } from "../../mind/memory.js";
 import { route, type Route } from "../route.js";
-import { idParams } from "../schemas.js";
+import { idParams, messageText } from "../schemas.js";
 import { onlyExtensions } from "./accept.js";
 import type { RouteDeps } from "./deps.js";
 
@@ -70,7 +70,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
       method: "post", path: "/api/persona/:id/read", tag: "mind", kind: "live", params: idParams,
       summary: "Give her a text message; `?wait=SECONDS` waits for her answer",
       query: wait,
-      body: Joi.object({ message: Joi.string().min(1).max(100_000).required() }).unknown(false).required(),
+      body: Joi.object({ message: messageText.required() }).unknown(false).required(),
       responses: { 202: { description: "Received", schema: received }, 200: { description: "Answered (with `?wait`)", schema: answered } },
       errors: [404, 409],
       handler: async ({ params, query, body }) => {

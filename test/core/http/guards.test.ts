@@ -133,7 +133,7 @@ t.test("ETERNEGO_ALLOWED_ORIGINS lets a UI on another port in, and nothing else"
 t.test("socket.io handshake: another local origin and cross-site marks are refused", async (t) => {
   const { url, port } = await withPersona(t);
   for (const transport of ["polling", "websocket"]) {
-    for (const headers of [{ origin: "http://localhost:3000" }, { origin: `http://localhost:${Number(port) + 1}` }, { "sec-fetch-site": "cross-site" }]) {
+    for (const headers of [{ origin: "http://localhost:3000" }, { origin: `http://localhost:${Number(port) + 1}` }, { "sec-fetch-site": "cross-site" }] as Record<string, string>[]) {
       const s = await connect(url, { transports: [transport], extraHeaders: headers });
       t.teardown(() => s.socket.close());
       t.equal(s.connected, false, `${transport}: ${JSON.stringify(headers)} refused`);
