@@ -72,8 +72,9 @@ export class AgentRegistry {
   start(persona: PersonaRecord): Promise<boolean> {
     return this.serial(persona.id, async () => {
       if (this.agents.has(persona.id)) return false;
+      const { memory } = await this.kit.store.owner(persona.id);
       this.move(persona.id, "starting");
-      const agent = new Agent(persona, this.kit);
+      const agent = new Agent(persona, this.kit, memory);
       try {
         await agent.start();
       } catch (err) {

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
-import { Invalid } from "./api/errors.js";
-import { OrganFault } from "./api/organ-fault.js";
+import { Invalid, NotRunning } from "./api/errors.js";
+import { isOrganFault } from "./api/organ-fault.js";
 import type { AgentState, OrganRole, OrganSpec, Phase } from "./api/types.js";
 import { Config } from "./config.js";
 import { readExport } from "./feed-exports.js";
@@ -9,7 +9,7 @@ import { EventBus } from "./event-bus.js";
 import { Logger } from "./logger.js";
 import { DEFAULT_ROUTINES, Heartbeat } from "./mind/heartbeat.js";
 import { Memory, type ConversationEntry } from "./mind/memory.js";
-import { Mind } from "./mind/mind.js";
+import { Mind, type Trouble } from "./mind/mind.js";
 import { learnFromExport, type FeedSummary } from "./mind/feed.js";
 import type { NightSummary } from "./mind/night.js";
 import { perceiveFile, type Perceived, type Received } from "./mind/perceive.js";
@@ -38,7 +38,6 @@ export class AgentKit {
 /** A live persona in this daemon: her mind, her heart, her organs, bound to her files. */
 export class Agent {
   readonly startedAt = Date.now();
-  readonly memory: Memory;
   private mind!: Mind;
   private heart!: Heartbeat;
   private readonly abort = new AbortController();
@@ -46,9 +45,9 @@ export class Agent {
   constructor(
     readonly persona: PersonaRecord,
     private readonly kit: AgentKit,
-  ) {
-    this.memory = new Memory(kit.store.homeDir(persona.id));
-  }
+    /** Her owner's memory, shared with the routes: one instance of her home folder. */
+    readonly memory: Memory,
+  ) {}
 
   get phase(): Phase {
     return this.mind?.phase ?? "morning";
@@ -91,6 +90,31 @@ export class Agent {
     await Promise.all([stopped, this.heart.stop()]);
   }
 
+  /** What keeps her from answering now (a failing organ, a broken file), or null. */
+  trouble(): Trouble | null {
+    return this.mind?.trouble ?? null;
+  }
+
+  /** How many things wait in her inbox. */
+  pending(): number {
+    return this.mind?.pending ?? 0;
+  }
+
+  /**
+   * Work that runs in her while she may be stopped: an error that comes of her stopping
+   * (an organ call cut off) is a 409 saying so, not a failure of the work.
+   */
+  private async live<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (this.mind?.stopping) {
+        throw new NotRunning(`${this.persona.name} was stopped before this was done; nothing of it was kept. Start her again and send it anew.`);
+      }
+      throw err;
+    }
+  }
+
   read(text: string, channel = "web", id?: string): Promise<ConversationEntry> {
     return this.mind.receive({ text, channel, ...(id ? { id } : {}) });
   }
@@ -102,13 +126,13 @@ export class Agent {
   /** Files through their perceptions, then one message carrying the caption and what she perceived. */
   async perceive(files: Received[], caption: string, channel = "web", id?: string): Promise<ConversationEntry> {
     const got: Perceived[] = [];
-    for (const f of files) got.push(await this.perceiveOne(f));
+    for (const f of files) got.push(await this.live(this.perceiveOne(f)));
     return this.mind.receive({ text: caption, channel, media: got.map((g) => g.media), perceived: got, ...(id ? { id } : {}) });
   }
 
   /** A voice message: what she heard becomes the message itself. */
   async hear(file: Received, channel = "web", id?: string): Promise<ConversationEntry> {
-    const heard = await this.perceiveOne(file);
+    const heard = await this.live(this.perceiveOne(file));
     return this.mind.receive({ text: heard.text, channel, media: [heard.media], ...(id ? { id } : {}) });
   }
 
@@ -118,7 +142,7 @@ export class Agent {
     try {
       return await perceiveFile(f, cap, { log: this.pluginLog(cap.name), ...this.mind.organsFor(cap.organ) }, this.memory);
     } catch (err) {
-      if (!(err instanceof OrganFault) || !cap.organ || cap.organ === "thinking") throw err;
+      if (!isOrganFault(err) || !cap.organ || cap.organ === "thinking" || this.mind.stopping) throw err;
       this.mind.disable(cap.organ, err.message);
       throw new Invalid(`Her ${cap.organ} organ failed on '${f.name}' and is switched off until she is restarted: ${err.message}`);
     }
@@ -129,16 +153,16 @@ export class Agent {
     const exp = await readExport(file.path, file.name, source);
     const { bus } = this.kit;
     const id = this.persona.id;
-    return this.mind.exclusive(async () => {
+    return this.live(this.mind.exclusive(async () => {
       bus.emit("mind:activity", { persona: id, activity: "reflecting", phase: this.phase, time: Date.now() });
       try {
         return await learnFromExport(exp, this.persona.name, this.memory, this.mind.thinkingOrgan, (done, total) => bus.emit("feed:progress", { persona: id, done, total, time: Date.now() }));
       } catch (err) {
-        throw err instanceof OrganFault ? new Invalid(`She could not learn from the export, so her files are as they were: ${err.message}`) : err;
+        throw isOrganFault(err) && !this.mind.stopping ? new Invalid(`She could not learn from the export, so her files are as they were: ${err.message}`) : err;
       } finally {
         bus.emit("mind:activity", { persona: id, activity: "idle", phase: this.phase, time: Date.now() });
       }
-    });
+    }));
   }
 
   /** A new name, from her next beat on (nothing else about her needs a restart for it). */

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
 import { inject, injectable } from "tsyringe";
-import { Invalid } from "./api/errors.js";
+import { Invalid, NotFound } from "./api/errors.js";
 import { ORGAN_ROLES, type AgentState, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
 import type { PersonaChange } from "./api/events.js";
 import { AgentKit } from "./agent.js";
@@ -50,14 +50,26 @@ export class PersonaService {
     kit.onSick = (id, reason) => void this.sicken(id, reason).catch((err) => this.log.error({ persona: id }, `Could not mark her sick: ${err.message}`));
   }
 
+  /**
+   * A lifecycle or config change of hers, after the ones asked for before it (her owner's
+   * lane), on her record as it is by then: a 404 if she was deleted meanwhile.
+   */
+  private async transition<T>(id: string, work: (rec: PersonaRecord) => Promise<T>): Promise<T> {
+    const owner = await this.store.owner(id);
+    return owner.transition(async () => work(await this.store.get(id)));
+  }
+
   /** Her thinking organ keeps failing: status sick with the reason kept, agent stopped. Started again by the person. */
   async sicken(id: string, why: string): Promise<void> {
-    const rec = await this.store.get(id);
-    const reason = this.secrets.scrub(why);
-    await this.store.save({ ...rec, status: "sick", status_reason: reason });
-    this.log.warn({ persona: id }, `${rec.name} is sick: ${reason}`);
-    await this.agents.stop(id);
-    await this.changed(id, "status");
+    await this.transition(id, async (rec) => {
+      const reason = this.secrets.scrub(why);
+      await this.store.save({ ...rec, status: "sick", status_reason: reason });
+      this.log.warn({ persona: id }, `${rec.name} is sick: ${reason}`);
+      await this.agents.stop(id);
+      await this.changed(id, "status");
+    }).catch((err) => {
+      if (!(err instanceof NotFound)) throw err; // deleted meanwhile: nobody left to be sick
+    });
   }
 
   view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id)): PersonaView {
@@ -106,7 +118,7 @@ export class PersonaService {
     const all = await this.store.list();
     for (const rec of all) this.remember(rec.id, await this.store.secrets(rec.id));
     for (const rec of all.filter((r) => r.status === "active")) {
-      await this.agents.start(rec).catch((err) => this.log.error({ persona: rec.id }, `Could not start ${rec.name}: ${err.message}`));
+      await this.transition(rec.id, (r) => this.agents.start(r)).catch((err) => this.log.error({ persona: rec.id }, `Could not start ${rec.name}: ${err.message}`));
     }
   }
 
@@ -170,14 +182,21 @@ export class PersonaService {
     await this.store.create(rec, secrets);
     this.remember(rec.id, secrets);
     this.log.info({ persona: rec.id }, `Created ${rec.name}`);
-    await this.changed(rec.id, "created");
-    await this.agents.start(rec);
-    return { persona: this.view(rec), recovery_phrase: diary.phrase };
+    // In her lane from the first moment: a delete sent as soon as she appears waits for her start.
+    const persona = await this.transition(rec.id, async (r) => {
+      await this.changed(rec.id, "created");
+      await this.agents.start(r);
+      return this.view(r);
+    });
+    return { persona, recovery_phrase: diary.phrase };
   }
 
   async update(id: string, input: UpdateInput): Promise<PersonaView> {
     this.secrets.addFrom(input);
-    const rec = structuredClone(await this.store.get(id));
+    return this.transition(id, (current) => this.change(id, structuredClone(current), input));
+  }
+
+  private async change(id: string, rec: PersonaRecord, input: UpdateInput): Promise<PersonaView> {
     const secrets = await this.store.secrets(id);
     let organsChanged = false;
     for (const role of ORGAN_ROLES) {
@@ -222,42 +241,49 @@ export class PersonaService {
   }
 
   async start(id: string): Promise<"started" | "already running"> {
-    const rec = await this.store.get(id);
+    return this.transition(id, (rec) => this.startNow(rec));
+  }
+
+  /** Status active, then her agent up; inside her lane. */
+  private async startNow(rec: PersonaRecord): Promise<"started" | "already running"> {
     if (rec.status !== "active") {
       await this.store.save({ ...rec, status: "active", status_reason: null });
-      await this.changed(id, "status");
+      await this.changed(rec.id, "status");
     }
-    const started = await this.agents.start(await this.store.get(id)).catch((err: Error) => {
+    const started = await this.agents.start(await this.store.get(rec.id)).catch((err: Error) => {
       throw new Invalid(`${rec.name} could not start: ${err.message}`);
     });
     return started ? "started" : "already running";
   }
 
   async stop(id: string): Promise<void> {
-    const rec = await this.store.get(id);
-    await this.agents.stop(id);
-    if (rec.status !== "hibernate") {
-      await this.store.save({ ...rec, status: "hibernate", status_reason: null });
-      await this.changed(id, "status");
-    }
+    await this.transition(id, async (rec) => {
+      await this.agents.stop(id);
+      if (rec.status !== "hibernate") {
+        await this.store.save({ ...rec, status: "hibernate", status_reason: null });
+        await this.changed(id, "status");
+      }
+    });
   }
 
   /** Stop, then start from the configuration on disk (a hand-edited persona.json is picked up). */
   async restart(id: string): Promise<void> {
-    await this.store.get(id);
-    // Read the file first: a broken hand edit is refused (400) and leaves her as she was.
-    await this.store.reload(id);
-    await this.agents.stop(id);
-    await this.start(id);
+    await this.transition(id, async () => {
+      // Read the file first: a broken hand edit is refused (400) and leaves her as she was.
+      const rec = await this.store.reload(id);
+      await this.agents.stop(id);
+      await this.startNow(rec);
+    });
   }
 
   async delete(id: string): Promise<void> {
-    await this.store.get(id);
-    await this.agents.stop(id);
-    await this.store.remove(id);
-    this.keyed.delete(id);
-    await this.changed(id, "deleted");
-    this.log.info({ persona: id }, "Deleted");
+    await this.transition(id, async () => {
+      await this.agents.stop(id);
+      await this.store.remove(id);
+      this.keyed.delete(id);
+      await this.changed(id, "deleted");
+      this.log.info({ persona: id }, "Deleted");
+    });
   }
 
   /** Stops every agent without touching any status: they come back at the next boot. */

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
@@ -6,6 +7,10 @@ import { inject, injectable } from "tsyringe";
 import { Config } from "./config.js";
 import { Invalid, NotFound } from "./api/errors.js";
 import type { OrganRole, PersonaStatus } from "./api/types.js";
+import { MEMORY_FILES } from "./mind/memory-files.js";
+import { PersonaOwner } from "./persona-owner.js";
+
+export { MEMORY_FILES } from "./mind/memory-files.js";
 
 export const FORMAT_VERSION = 1;
 
@@ -46,35 +51,52 @@ export interface PersonaSecrets {
   diary_key: string;
 }
 
-/** Her memory files, created with a heading so a person opening them knows what they are. */
-export const MEMORY_FILES = {
-  person: ["person.md", "What I know about the person"],
-  traits: ["traits.md", "The person's traits"],
-  persona_trait: ["persona-trait.md", "Who I am"],
-  wishes: ["wishes.md", "The person's wishes"],
-  struggles: ["struggles.md", "The person's struggles"],
-  permissions: ["permissions.md", "What the person allows me to do"],
-  notes: ["notes.md", "My notes"],
-  context: ["context.md", "Hand-off from yesterday"],
-} as const;
 const HOME_DIRS = ["history", "destiny", "media", "meanings", "lessons"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const DIR_MODE = 0o700;
+/** Folders beside hers while she is being written (`.new-`) or removed (`.gone-`): never a persona. */
+const STAGING = /^\.(new|gone)-/;
+/** The temp file of an atomic write (`notes.md.3312456789`) a crash left behind. */
+const ATOMIC_TEMP = /^(.+\.(?:md|json|jsonl))\.\d+$/;
+/** Where her writes happen: her folder, home/ and the folders under it that hold JSON and Markdown. */
+const WRITTEN_DIRS = ["", "home", ...HOME_DIRS.filter((d) => d !== "media").map((d) => path.join("home", d))];
 
 async function writeJson(file: string, value: unknown, mode: number): Promise<void> {
   // temp file + fsync + rename: a crash leaves either the old file or the new one, never half of one.
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n", { mode });
 }
 
+/** Removes what a crash left half done: staging folders, and temp files of atomic writes. */
+async function sweep(root: string, names: string[], onRemoved: (what: string) => void): Promise<void> {
+  for (const n of names.filter((x) => STAGING.test(x))) {
+    await fs.rm(path.join(root, n), { recursive: true, force: true });
+    onRemoved(path.join(root, n));
+  }
+  for (const n of names.filter((x) => UUID.test(x))) {
+    for (const sub of WRITTEN_DIRS) {
+      const dir = path.join(root, n, sub);
+      for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
+        if (!ATOMIC_TEMP.test(f)) continue;
+        await fs.rm(path.join(dir, f), { force: true });
+        onRemoved(path.join(dir, f));
+      }
+    }
+  }
+}
+
 /**
- * Her folder on disk (SPEC §5). persona.json records are held in memory after the first
- * read and written through, so listing a hundred personas costs no disk reads.
+ * Her folder on disk (SPEC §5), and her owner in the daemon. persona.json records are held
+ * in memory after the first read and written through, so listing a hundred personas costs
+ * no disk reads. She appears whole (her folder is written aside, then renamed into place)
+ * and disappears whole (renamed aside, then removed), so a crash or a concurrent call never
+ * sees half of her.
  */
 @injectable()
 export class PersonaStore {
   readonly root: string;
   private cache: Map<string, PersonaRecord> | null = null;
+  private readonly owners = new Map<string, PersonaOwner>();
 
   constructor(@inject(Config) config: Config) {
     this.root = path.join(config.home, "personas");
@@ -89,11 +111,19 @@ export class PersonaStore {
     return path.join(this.dir(id), "home");
   }
 
-  /** Reads every persona.json once. A folder that cannot be read is reported, not fatal. */
-  async load(onBroken: (dir: string, err: unknown) => void = () => {}): Promise<void> {
+  /**
+   * Reads every persona.json once, after clearing what a crash left half done. A folder
+   * that cannot be read is reported, not fatal. `create: false` only reads (a command that
+   * lists personas must not make a home where there is none).
+   */
+  async load(onBroken: (dir: string, err: unknown) => void = () => {}, opts: { create?: boolean; onSwept?: (what: string) => void } = {}): Promise<void> {
     const cache = new Map<string, PersonaRecord>();
-    await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
-    const names = await fs.readdir(this.root);
+    if (opts.create !== false) await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    const names = await fs.readdir(this.root).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT" && opts.create === false) return [] as string[];
+      throw err;
+    });
+    if (opts.create !== false) await sweep(this.root, names, opts.onSwept ?? (() => {}));
     await Promise.all(
       names.filter((n) => UUID.test(n)).map(async (n) => {
         try {
@@ -129,22 +159,34 @@ export class PersonaStore {
     return UUID.test(id) && (await this.records()).has(id);
   }
 
-  /** Writes her whole folder. The persona becomes visible only once every file is in place. */
+  /** Her owner: the one memory of her home, her write gate and her lifecycle lane (404 when there is no such persona). */
+  async owner(id: string): Promise<PersonaOwner> {
+    await this.get(id);
+    let o = this.owners.get(id);
+    if (!o) this.owners.set(id, (o = new PersonaOwner(id, this.homeDir(id))));
+    return o;
+  }
+
+  /** Writes her whole folder aside, then renames it into place: she is there whole, or not at all. */
   async create(rec: PersonaRecord, secrets: PersonaSecrets): Promise<void> {
     const dir = this.dir(rec.id);
-    const home = path.join(dir, "home");
-    await fs.mkdir(home, { recursive: true, mode: DIR_MODE });
-    for (const d of [...HOME_DIRS.map((x) => path.join(home, x)), path.join(dir, "workspace"), path.join(dir, "diary")]) {
-      await fs.mkdir(d, { recursive: true, mode: DIR_MODE });
+    await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    const staging = path.join(this.root, `.new-${rec.id}`);
+    try {
+      const home = path.join(staging, "home");
+      await fs.mkdir(home, { recursive: true, mode: DIR_MODE });
+      for (const d of [...HOME_DIRS.map((x) => path.join(home, x)), path.join(staging, "workspace"), path.join(staging, "diary")]) {
+        await fs.mkdir(d, { recursive: true, mode: DIR_MODE });
+      }
+      for (const [file, title] of Object.values(MEMORY_FILES)) await fs.writeFile(path.join(home, file), `# ${title}\n`, { mode: 0o600 });
+      for (const file of ["conversation.jsonl", "health.jsonl"]) await fs.writeFile(path.join(home, file), "", { mode: 0o600 });
+      await writeJson(path.join(staging, "secrets.json"), secrets, 0o600);
+      await writeJson(path.join(staging, "persona.json"), rec, 0o600);
+      await fs.rename(staging, dir);
+    } catch (err) {
+      await fs.rm(staging, { recursive: true, force: true });
+      throw err;
     }
-    for (const [file, title] of Object.values(MEMORY_FILES)) {
-      await fs.writeFile(path.join(home, file), `# ${title}\n`, { flag: "wx", mode: 0o600 }).catch((e) => {
-        if (e.code !== "EEXIST") throw e;
-      });
-    }
-    for (const file of ["conversation.jsonl", "health.jsonl"]) await fs.writeFile(path.join(home, file), "", { flag: "a", mode: 0o600 });
-    await this.saveSecrets(rec.id, secrets);
-    await writeJson(path.join(dir, "persona.json"), rec, 0o600);
     (await this.records()).set(rec.id, rec);
   }
 
@@ -164,7 +206,7 @@ export class PersonaStore {
   }
 
   async save(rec: PersonaRecord): Promise<void> {
-    await writeJson(path.join(this.dir(rec.id), "persona.json"), rec, 0o600);
+    await (await this.owner(rec.id)).gate.write(() => writeJson(path.join(this.dir(rec.id), "persona.json"), rec, 0o600));
     (await this.records()).set(rec.id, rec);
   }
 
@@ -178,13 +220,23 @@ export class PersonaStore {
   }
 
   async saveSecrets(id: string, s: PersonaSecrets): Promise<void> {
-    await writeJson(path.join(this.dir(id), "secrets.json"), s, 0o600);
+    await (await this.owner(id)).gate.write(() => writeJson(path.join(this.dir(id), "secrets.json"), s, 0o600));
   }
 
-  /** Removes her whole folder. */
+  /**
+   * Removes her whole folder once no write of hers is in progress: renamed aside first, so
+   * she is gone at once and whole, then deleted. Stop her agent before.
+   */
   async remove(id: string): Promise<void> {
+    const owner = await this.owner(id);
     const dir = this.dir(id);
-    (await this.records()).delete(id);
-    await fs.rm(dir, { recursive: true, force: true });
+    await owner.gate.exclusive(async () => {
+      const aside = path.join(this.root, `.gone-${id}-${crypto.randomBytes(4).toString("hex")}`);
+      await fs.rename(dir, aside);
+      owner.gate.gone = true;
+      (await this.records()).delete(id);
+      this.owners.delete(id);
+      await fs.rm(aside, { recursive: true, force: true });
+    });
   }
 }

@@ -91,6 +91,7 @@ export function attachRealtime(server: http.Server, deps: RealtimeDeps): Realtim
   bus.on("organ:progress", (e) => (e.persona ? io.to(room(e.persona)).emit("organ:progress", e) : io.emit("organ:progress", e)));
   bus.on("chat:message", (e) => io.to(room(e.persona)).emit("chat:message", e));
   bus.on("chat:delta", (e) => io.to(room(e.persona)).emit("chat:delta", e));
+  bus.on("chat:withdrawn", (e) => io.to(room(e.persona)).emit("chat:withdrawn", e));
   bus.on("mind:activity", (e) => io.to(room(e.persona)).emit("mind:activity", e));
   bus.on("feed:progress", (e) => io.to(room(e.persona)).emit("feed:progress", e));
   bus.on("organ:fault", (e) => io.to(room(e.persona)).emit("organ:fault", e));

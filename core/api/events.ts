@@ -21,6 +21,26 @@ export interface ChatMessageEvent {
   text: string;
   media?: string[];
   time: string;
+  /** For her words: the draft (streamed as `chat:delta`) this message completes and replaces. */
+  draft?: string;
+}
+
+/** A piece of her words as the thinking organ streams them: part of a draft, not yet said. */
+export interface ChatDeltaEvent {
+  persona: string;
+  /** The message she is answering. */
+  reply_to: string;
+  /** The draft the piece belongs to; its pieces, joined, are what she is saying so far. */
+  draft: string;
+  text: string;
+}
+
+/** A draft she did not say after all (the answer was asked for again, failed, or said nothing): show it no more. */
+export interface ChatWithdrawnEvent {
+  persona: string;
+  reply_to: string;
+  draft: string;
+  time: number;
 }
 
 export interface MindActivityEvent {
@@ -42,7 +62,8 @@ export interface OrganProgressEvent extends OrganProgress {
 export interface ServerToClientEvents {
   "persona:changed": (e: PersonaChangedEvent) => void;
   "chat:message": (e: ChatMessageEvent) => void;
-  "chat:delta": (e: { persona: string; reply_to: string; text: string }) => void;
+  "chat:delta": (e: ChatDeltaEvent) => void;
+  "chat:withdrawn": (e: ChatWithdrawnEvent) => void;
   "mind:activity": (e: MindActivityEvent) => void;
   "feed:progress": (e: { persona: string; done: number; total: number; time: number }) => void;
   "organ:progress": (e: OrganProgressEvent) => void;

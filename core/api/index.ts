@@ -10,5 +10,6 @@ export * from "./plugin.js";
 export * from "./organ-fault.js";
 export * from "./organ-http.js";
 export * from "./organ-stream.js";
+export * from "./think-filter.js";
 export * from "./json-answer.js";
 export type * from "./events.js";

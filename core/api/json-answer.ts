@@ -79,8 +79,9 @@ const add = (a?: ThinkResult["usage"], b?: ThinkResult["usage"]) =>
 /**
  * Turns a provider's answer into schema-valid JSON: the answer's own JSON when the provider
  * enforced the schema, else JSON extracted from fenced or prose-wrapped text. When that
- * still does not fit, asks once more quoting the problems; a second miss is a `malformed`
- * organ fault (the caller decides what to do), never a crash.
+ * still does not fit, asks once more quoting the problems (after telling `req.onDiscard` that
+ * what streamed of the first answer is dropped); a second miss is a `malformed` organ fault
+ * (the caller decides what to do), never a crash.
  *
  * @example
  * const result = await answerWithSchema(req, (messages) => callProvider(messages), target);
@@ -95,6 +96,7 @@ export async function answerWithSchema(req: ThinkRequest, call: ThinkCall, targe
   };
   const a = judge(first);
   if (!a.problems) return { ...first, json: a.value };
+  req.onDiscard?.();
   const second = await call([
     ...req.messages,
     { role: "assistant", content: first.text },

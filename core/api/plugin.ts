@@ -48,7 +48,14 @@ export interface ChatMessage {
 export interface ThinkRequest {
   messages: ChatMessage[];
   schema?: Record<string, unknown>;
+  /** Called with each piece of the answer as it streams (the JSON text itself when a schema is asked for). */
   onDelta?: (text: string) => void;
+  /**
+   * Called when the pieces streamed so far are dropped because the answer is asked for
+   * again (it did not fit the schema); the pieces after it are a new answer. `answerWithSchema`
+   * calls it for you.
+   */
+  onDiscard?: () => void;
 }
 
 export interface ThinkResult {

@@ -1,6 +1,6 @@
 import type { Thinker } from "../api/plugin.js";
 import type { FedConversation, FedExport } from "../feed-exports.js";
-import { MEMORY_FILES } from "../persona-store.js";
+import { MEMORY_FILES } from "./memory-files.js";
 import type { Memory, MemoryKey } from "./memory.js";
 
 /** The files an export teaches her about: who the person is, not who she is. */
@@ -84,8 +84,8 @@ export async function learnFromExport(exp: FedExport, name: string, memory: Memo
   const updated: MemoryKey[] = [];
   for (const k of FEED_KEYS) {
     if (files[k] === before[k]) continue;
-    await memory.replace(k, files[k]!);
-    updated.push(k);
+    // An edit the person made while she read keeps the person's words.
+    if ((await memory.edit(k, (now) => (now === before[k] ? files[k]! : now))).changed) updated.push(k);
   }
   return {
     source: exp.source,

@@ -69,6 +69,7 @@ export class Heartbeat {
         inbox: this.mind.pending,
         thinking: this.mind.thinkingFault ? "fault" : "ok",
         ...(this.mind.thinkingFault ? { detail: this.mind.thinkingFault } : {}),
+        ...(this.mind.trouble?.kind === "files" ? { trouble: this.mind.trouble.detail } : {}),
       });
     } catch (err) {
       this.log.error({}, `A heartbeat failed: ${(err as Error).message}`);

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { Invalid, NotFound } from "../api/errors.js";
-import { MEMORY_FILES } from "../persona-store.js";
+import { MEMORY_FILES } from "./memory-files.js";
 import { localDate } from "./clock.js";
 import { nextAfter, type Recurrence } from "./recurrence.js";
 
@@ -62,6 +62,8 @@ export interface HealthLine {
   inbox: number;
   thinking: "ok" | "fault";
   detail?: string;
+  /** What else keeps her from answering (a file of hers broken by hand), when something does. */
+  trouble?: string;
 }
 
 const FILE_MODE = 0o600;
@@ -81,15 +83,6 @@ export function mediaBase(name: string): string {
 /** `"Write a Haiku!"` → `"write-a-haiku"`; the name a meaning file is stored under. */
 export function slug(text: string): string {
   return text.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || "untitled";
-}
-
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
 }
 
 function parseLines<T>(text: string | null): T[] {
@@ -120,35 +113,91 @@ function parseMeaning(name: string, text: string): Meaning {
   return { name, intention: fields.intention ?? "", body: text.slice(head?.[0].length ?? 0).trim(), source };
 }
 
+/** What her writes pass through: her owner's gate (one write at a time with whole-folder work). */
+export interface WriteGate {
+  write<T>(work: () => Promise<T>): Promise<T>;
+}
+
+const OPEN_GATE: WriteGate = { write: (work) => work() };
+
+/** File-system troubles a person can cause by hand and put right by hand. */
+const TROUBLE: Record<string, string> = {
+  EISDIR: "it is a folder, not a file",
+  ENOTDIR: "a folder on its path is a file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "it is a loop of links",
+  ENAMETOOLONG: "its name is too long",
+  EEXIST: "something else is in the way",
+};
+
 /**
  * Her `home/` folder as plain files: memory, today's conversation, history, destiny,
- * meanings, lessons, media and health. Works whether she runs or not, so config routes and
- * the mind share one way of reading and writing her. Every rewrite is atomic.
+ * meanings, lessons, media and health. One instance per persona (her owner holds it), so
+ * config routes, the mind and her night share one way of reading and writing her. Every
+ * write passes her gate and runs after the writes asked for before it; every rewrite is
+ * atomic. A file a person broke by hand (a folder where a file belongs, no permission) is a
+ * 400 naming it, never a 500.
  */
 export class Memory {
-  /** Appends to one file at a time, in order. */
-  private appending: Promise<unknown> = Promise.resolve();
+  /** Her writes, one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly home: string) {}
+  constructor(
+    readonly home: string,
+    private readonly gate: WriteGate = OPEN_GATE,
+  ) {}
 
   private file(...parts: string[]): string {
     return path.join(this.home, ...parts);
   }
 
-  private write(file: string, text: string): Promise<void> {
-    return writeFileAtomic(file, text, { mode: FILE_MODE });
+  /** An fs error a person can put right, as a 400 naming the file; anything else as it is. */
+  private trouble(err: unknown, file: string, verb: "read" | "written"): unknown {
+    const why = TROUBLE[(err as NodeJS.ErrnoException)?.code ?? ""];
+    if (!why) return err;
+    const rel = path.relative(path.dirname(this.home), file);
+    return new Invalid(`Her file ${rel} cannot be ${verb}: ${why}. Put it right (a plain file the daemon may read and write, or none) and she goes on.`);
   }
 
-  private append(file: string, line: unknown): Promise<void> {
-    const next = this.appending.then(() => fs.appendFile(file, JSON.stringify(line) + "\n", { mode: FILE_MODE }));
-    this.appending = next.catch(() => {});
+  /** A file's text, or null when there is none. */
+  private async text(file: string): Promise<string | null> {
+    try {
+      return await fs.readFile(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw this.trouble(err, file, "read");
+    }
+  }
+
+  /** Runs one write after those before it, through her gate. Never called from inside another. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(() => this.gate.write(work));
+    this.queue = next.catch(() => {});
     return next;
+  }
+
+  private async write(file: string, text: string): Promise<void> {
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: DIR_MODE });
+      await writeFileAtomic(file, text, { mode: FILE_MODE });
+    } catch (err) {
+      throw this.trouble(err, file, "written");
+    }
+  }
+
+  private async append(file: string, line: unknown): Promise<void> {
+    try {
+      await fs.appendFile(file, JSON.stringify(line) + "\n", { mode: FILE_MODE });
+    } catch (err) {
+      throw this.trouble(err, file, "written");
+    }
   }
 
   // ─── memory files ───────────────────────────────────────────────────────────
 
   async read(key: MemoryKey): Promise<string> {
-    return (await readText(this.file(MEMORY_FILES[key][0]))) ?? "";
+    return (await this.text(this.file(MEMORY_FILES[key][0]))) ?? "";
   }
 
   async readAll(): Promise<Record<MemoryKey, string>> {
@@ -156,16 +205,34 @@ export class Memory {
     return Object.fromEntries(MEMORY_KEYS.map((k, i) => [k, texts[i]!])) as Record<MemoryKey, string>;
   }
 
-  async replace(key: MemoryKey, content: string): Promise<void> {
-    await this.write(this.file(MEMORY_FILES[key][0]), content.endsWith("\n") || !content ? content : content + "\n");
+  replace(key: MemoryKey, content: string): Promise<void> {
+    return this.serial(() => this.write(this.file(MEMORY_FILES[key][0]), withNewline(content)));
+  }
+
+  /**
+   * Reads one memory file and writes what `change` makes of it, with no other write in
+   * between: a line added to her notes never loses an edit made a moment before. Returns
+   * the file as it now is and whether it changed.
+   */
+  edit(key: MemoryKey, change: (current: string) => string): Promise<{ content: string; changed: boolean }> {
+    return this.serial(async () => {
+      const file = this.file(MEMORY_FILES[key][0]);
+      const current = (await this.text(file)) ?? "";
+      const next = withNewline(change(current));
+      if (next === current) return { content: current, changed: false };
+      await this.write(file, next);
+      return { content: next, changed: true };
+    });
   }
 
   // ─── conversation ───────────────────────────────────────────────────────────
 
-  async say(entry: Omit<ConversationEntry, "id" | "time"> & { id?: string; time?: string }): Promise<ConversationEntry> {
+  say(entry: Omit<ConversationEntry, "id" | "time"> & { id?: string; time?: string }): Promise<ConversationEntry> {
     const e: ConversationEntry = { id: entry.id ?? crypto.randomUUID(), time: entry.time ?? new Date().toISOString(), ...entry } as ConversationEntry;
-    await this.append(this.file("conversation.jsonl"), e);
-    return e;
+    return this.serial(async () => {
+      await this.append(this.file("conversation.jsonl"), e);
+      return e;
+    });
   }
 
   /** Today's conversation as last read: the file only grows by day, so only what was added since is read. */
@@ -173,21 +240,26 @@ export class Memory {
 
   /** Today's messages, or those of a past day (`YYYY-MM-DD`). */
   async conversation(date?: string): Promise<ConversationEntry[]> {
-    if (date) return parseLines(await readText(this.file("history", `conversation-${date}.jsonl`)));
+    if (date) return parseLines(await this.text(this.file("history", `conversation-${date}.jsonl`)));
     const file = this.file("conversation.jsonl");
     const stat = await fs.stat(file).catch(() => null);
     if (!stat) return [];
+    if (!stat.isFile()) throw this.trouble(Object.assign(new Error("EISDIR"), { code: "EISDIR" }), file, "read");
     const seen = this.today;
     if (seen && stat.ino === seen.ino && stat.size === seen.size && stat.mtimeMs === seen.mtimeMs) return [...seen.entries];
     // Appended to since: read the tail only. A hand edit that shrinks or rewrites it is read whole.
     const from = seen && stat.ino === seen.ino && stat.size > seen.size ? seen.size : 0;
-    const fh = await fs.open(file, "r");
     let buf: Buffer;
     try {
-      buf = Buffer.alloc(stat.size - from);
-      await fh.read(buf, 0, buf.length, from);
-    } finally {
-      await fh.close();
+      const fh = await fs.open(file, "r");
+      try {
+        buf = Buffer.alloc(stat.size - from);
+        await fh.read(buf, 0, buf.length, from);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      throw this.trouble(err, file, "read");
     }
     // Up to the last whole line: a line being appended right now is read next time, not lost.
     const whole = buf.lastIndexOf(0x0a) + 1;
@@ -198,31 +270,39 @@ export class Memory {
 
   /**
    * Moves today's conversation, up to `before`, into `history/` (as JSON lines for the API
-   * and as Markdown for a person to read) under the date its first message was written.
-   * Messages from `before` on (those that came while she slept) stay for the new day.
-   * Runs in the append queue, so no message written meanwhile is lost. Returns the date
-   * archived, or null when there was nothing to archive.
+   * and as Markdown for a person to read), each message under the local day it was written
+   * on. Messages from `before` on (those that came while she slept) stay for the new day.
+   * A message already in a day's history (a night cut short by a crash, after history was
+   * written and before today was) is not added twice. Returns the newest day archived, or
+   * null when there was nothing to archive.
    */
   archiveDay(personName: string, before: Date = new Date()): Promise<string | null> {
-    const work = this.appending.then(async () => {
-      const today = this.file("conversation.jsonl");
-      const entries = parseLines<ConversationEntry>(await readText(today));
+    return this.serial(async () => {
+      const todayFile = this.file("conversation.jsonl");
+      const entries = parseLines<ConversationEntry>(await this.text(todayFile));
       const done = entries.filter((e) => new Date(e.time) < before);
-      const kept = entries.filter((e) => new Date(e.time) >= before);
       if (!done.length) return null;
-      const date = localDate(new Date(done[0]!.time));
-      const jsonl = this.file("history", `conversation-${date}.jsonl`);
-      const all = [...parseLines<ConversationEntry>(await readText(jsonl)), ...done];
-      await fs.mkdir(this.file("history"), { recursive: true, mode: DIR_MODE });
-      await this.write(jsonl, all.map((e) => JSON.stringify(e)).join("\n") + "\n");
-      await this.write(this.file("history", `conversation-${date}.md`), toMarkdown(date, personName, all));
+      const kept = entries.filter((e) => !done.includes(e));
+      const byDay = new Map<string, ConversationEntry[]>();
+      for (const e of done) {
+        const day = localDate(new Date(e.time));
+        byDay.set(day, [...(byDay.get(day) ?? []), e]);
+      }
+      for (const [date, list] of byDay) {
+        const jsonl = this.file("history", `conversation-${date}.jsonl`);
+        const had = parseLines<ConversationEntry>(await this.text(jsonl));
+        const ids = new Set(had.map((e) => e.id));
+        const fresh = list.filter((e) => !ids.has(e.id));
+        if (!fresh.length) continue;
+        const all = [...had, ...fresh];
+        await this.write(jsonl, all.map((e) => JSON.stringify(e)).join("\n") + "\n");
+        await this.write(this.file("history", `conversation-${date}.md`), toMarkdown(date, personName, all));
+      }
       // Only now is today rewritten: a crash before this line leaves the day in both places, never in none.
-      await this.write(today, kept.map((e) => JSON.stringify(e) + "\n").join(""));
+      await this.write(todayFile, kept.map((e) => JSON.stringify(e) + "\n").join(""));
       this.today = null;
-      return date;
+      return [...byDay.keys()].sort().at(-1)!;
     });
-    this.appending = work.catch(() => {});
-    return work;
   }
 
   /** The dates that have an archived conversation, oldest first. */
@@ -239,7 +319,7 @@ export class Memory {
     const out: Reminder[] = [];
     for (const n of names.filter((n) => n.endsWith(".json"))) {
       try {
-        const r = JSON.parse((await readText(path.join(dir, n))) ?? "") as Reminder;
+        const r = JSON.parse((await this.text(path.join(dir, n))) ?? "") as Reminder;
         if (r && typeof r.id === "string" && typeof r.text === "string" && !Number.isNaN(new Date(r.due).getTime())) out.push(r);
       } catch {
         // a hand-broken reminder is left for the person to fix, not a crash of her heartbeat
@@ -252,38 +332,39 @@ export class Memory {
     const due = new Date(r.due);
     if (Number.isNaN(due.getTime())) throw new Invalid(`'${r.due}' is not a time; give an ISO time like 2026-11-29T09:00:00.`);
     const rem: Reminder = { id: crypto.randomUUID(), text: r.text, due: due.toISOString(), recurrence: r.recurrence ?? null, created_at: new Date().toISOString() };
-    await fs.mkdir(this.file("destiny"), { recursive: true, mode: DIR_MODE });
-    await this.write(this.file("destiny", `${rem.id}.json`), JSON.stringify(rem, null, 2) + "\n");
+    await this.serial(() => this.write(this.file("destiny", `${rem.id}.json`), JSON.stringify(rem, null, 2) + "\n"));
     return rem;
   }
 
-  async cancelReminder(id: string): Promise<boolean> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) return false;
-    try {
-      await fs.unlink(this.file("destiny", `${id}.json`));
-      return true;
-    } catch {
-      return false;
-    }
+  cancelReminder(id: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return Promise.resolve(false);
+    return this.serial(() =>
+      fs.unlink(this.file("destiny", `${id}.json`)).then(
+        () => true,
+        () => false,
+      ),
+    );
   }
 
   /** Records a due reminder in history; a recurring one is re-armed at its next time after `now`. */
-  async fire(r: Reminder, now = new Date()): Promise<FiredReminder> {
+  fire(r: Reminder, now = new Date()): Promise<FiredReminder> {
     const fired: FiredReminder = { ...r, fired_at: now.toISOString() };
-    await fs.mkdir(this.file("history"), { recursive: true, mode: DIR_MODE });
-    await this.append(this.file("history", "fired.jsonl"), fired);
-    if (r.recurrence) {
-      const anchor = r.anchor ?? r.due;
-      const next = nextAfter(new Date(anchor), r.recurrence, now);
-      await this.write(this.file("destiny", `${r.id}.json`), JSON.stringify({ ...r, anchor, due: next.toISOString() }, null, 2) + "\n");
-    } else {
-      await fs.unlink(this.file("destiny", `${r.id}.json`)).catch(() => {});
-    }
-    return fired;
+    return this.serial(async () => {
+      await fs.mkdir(this.file("history"), { recursive: true, mode: DIR_MODE });
+      await this.append(this.file("history", "fired.jsonl"), fired);
+      if (r.recurrence) {
+        const anchor = r.anchor ?? r.due;
+        const next = nextAfter(new Date(anchor), r.recurrence, now);
+        await this.write(this.file("destiny", `${r.id}.json`), JSON.stringify({ ...r, anchor, due: next.toISOString() }, null, 2) + "\n");
+      } else {
+        await fs.unlink(this.file("destiny", `${r.id}.json`)).catch(() => {});
+      }
+      return fired;
+    });
   }
 
   async fired(): Promise<FiredReminder[]> {
-    return parseLines(await readText(this.file("history", "fired.jsonl")));
+    return parseLines(await this.text(this.file("history", "fired.jsonl")));
   }
 
   // ─── meanings and lessons ───────────────────────────────────────────────────
@@ -293,43 +374,50 @@ export class Memory {
     const out: Meaning[] = [];
     for (const n of names.filter((n) => n.endsWith(".md")).sort()) {
       const name = n.slice(0, -3);
-      out.push(parseMeaning(name, (await readText(this.file("meanings", n))) ?? ""));
+      out.push(parseMeaning(name, (await this.text(this.file("meanings", n))) ?? ""));
     }
     return out;
   }
 
   async saveMeaning(m: Meaning): Promise<Meaning> {
     if (!SLUG.test(m.name)) throw new Invalid(`A meaning's name must be lower-case letters, digits and dashes, like 'write-a-haiku', not '${m.name}'.`);
-    await fs.mkdir(this.file("meanings"), { recursive: true, mode: DIR_MODE });
-    await this.write(this.file("meanings", `${m.name}.md`), meaningFile(m));
+    await this.serial(() => this.write(this.file("meanings", `${m.name}.md`), meaningFile(m)));
     return m;
   }
 
-  async removeMeaning(name: string): Promise<void> {
-    if (!SLUG.test(name)) throw new NotFound(`She has no meaning named '${name}'.`);
-    try {
-      await fs.unlink(this.file("meanings", `${name}.md`));
-    } catch {
-      throw new NotFound(`She has no meaning named '${name}'.`);
-    }
+  removeMeaning(name: string): Promise<void> {
+    const missing = () => new NotFound(`She has no meaning named '${name}'.`);
+    if (!SLUG.test(name)) return Promise.reject(missing());
+    return this.serial(() => fs.unlink(this.file("meanings", `${name}.md`)).catch(() => Promise.reject(missing())));
   }
 
-  async saveLesson(name: string, text: string): Promise<void> {
-    await fs.mkdir(this.file("lessons"), { recursive: true, mode: DIR_MODE });
-    await this.write(this.file("lessons", `${slug(name)}.md`), text.endsWith("\n") ? text : text + "\n");
+  saveLesson(name: string, text: string): Promise<void> {
+    return this.serial(() => this.write(this.file("lessons", `${slug(name)}.md`), withNewline(text)));
   }
 
   // ─── media ──────────────────────────────────────────────────────────────────
 
   /** Copies a received file into `media/` under a fresh name keeping its extension; returns that name. */
-  async keepMedia(from: string, originalName: string): Promise<string> {
+  keepMedia(from: string, originalName: string): Promise<string> {
     const ext = path.extname(originalName).toLowerCase();
     const base = mediaBase(path.basename(originalName, path.extname(originalName)));
     const name = `${new Date().toISOString().slice(0, 10)}-${crypto.randomBytes(4).toString("hex")}-${base}${ext}`;
-    await fs.mkdir(this.file("media"), { recursive: true, mode: DIR_MODE });
-    await fs.copyFile(from, this.file("media", name));
-    await fs.chmod(this.file("media", name), FILE_MODE);
-    return name;
+    const to = this.file("media", name);
+    return this.serial(async () => {
+      try {
+        await fs.mkdir(this.file("media"), { recursive: true, mode: DIR_MODE });
+        await fs.copyFile(from, to);
+        await fs.chmod(to, FILE_MODE);
+      } catch (err) {
+        throw this.trouble(err, to, "written");
+      }
+      return name;
+    });
+  }
+
+  /** Removes a kept file again (one she could not perceive). */
+  dropMedia(name: string): Promise<void> {
+    return this.serial(() => fs.rm(this.mediaPath(name), { force: true }));
   }
 
   /** The path of a stored file, refusing anything that is not a plain name inside `media/`. */
@@ -343,13 +431,15 @@ export class Memory {
   // ─── health ─────────────────────────────────────────────────────────────────
 
   health(line: HealthLine): Promise<void> {
-    return this.append(this.file("health.jsonl"), line);
+    return this.serial(() => this.append(this.file("health.jsonl"), line));
   }
 
   async healthLines(): Promise<HealthLine[]> {
-    return parseLines(await readText(this.file("health.jsonl")));
+    return parseLines(await this.text(this.file("health.jsonl")));
   }
 }
+
+const withNewline = (content: string) => (content.endsWith("\n") || !content ? content : content + "\n");
 
 function toMarkdown(date: string, personaName: string, entries: ConversationEntry[]): string {
   const lines = [`# Conversation of ${date}`, ""];

@@ -1,6 +1,6 @@
-import { Invalid } from "../api/errors.js";
+import { Invalid, NotRunning } from "../api/errors.js";
 import type { MindActivityEvent } from "../api/events.js";
-import { OrganFault } from "../api/organ-fault.js";
+import { isOrganFault } from "../api/organ-fault.js";
 import type { ChatMessage, Seer, Thinker, ThinkResult, Transcriber } from "../api/plugin.js";
 import type { OrganRole, Phase } from "../api/types.js";
 import type { EventBus } from "../event-bus.js";
@@ -9,10 +9,10 @@ import type { OrganLedger } from "../organ-ledger.js";
 import type { BoundOrgans } from "../organs.js";
 import type { StoredOrgan } from "../persona-store.js";
 import { DECISION_SCHEMA, LESSON_SCHEMA, toDecision, type Decision } from "./decision.js";
+import { Draft } from "./draft.js";
 import { slug, type ConversationEntry, type Memory } from "./memory.js";
 import { consolidate, type NightSummary } from "./night.js";
 import { buildPrompt } from "./prompt.js";
-import { sayStream } from "./say-stream.js";
 import { runTool } from "./tools.js";
 
 /** How many think → tools → think steps one beat may take. */
@@ -41,7 +41,16 @@ export interface MindDeps {
 type Item = { kind: "message"; entry: ConversationEntry } | { kind: "event"; text: string; channel: string };
 
 interface Waiter {
-  resolve(replies: ConversationEntry[]): void;
+  /** Her answer, or null when she stopped before she answered. */
+  resolve(replies: ConversationEntry[] | null): void;
+}
+
+/** What keeps her from answering: her thinking organ failing, or something else (a file of hers broken by hand). */
+export interface Trouble {
+  kind: "thinking" | "files";
+  detail: string;
+  /** ISO time it began. */
+  since: string;
 }
 
 /**
@@ -63,10 +72,19 @@ export class Mind {
   private readonly disabled = new Set<OrganRole>();
   /** The channel she last heard from: where reminders are said. */
   private lastChannel = "web";
-  /** The last thinking fault, for health lines; cleared by the next good call. */
-  thinkingFault: string | null = null;
+  /** What keeps her from answering now, for health lines and diagnose; cleared once a beat goes through. */
+  trouble: Trouble | null = null;
 
   constructor(private readonly d: MindDeps) {}
+
+  /** The last thinking fault, for health lines; null when her thinking organ is fine. */
+  get thinkingFault(): string | null {
+    return this.trouble?.kind === "thinking" ? this.trouble.detail : null;
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
+  }
 
   rename(name: string): void {
     this.d.name = name;
@@ -91,7 +109,8 @@ export class Mind {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.work.catch(() => {});
-    for (const [id, ws] of this.waiters) for (const w of ws) w.resolve([]), this.waiters.delete(id);
+    // Not answered: what waits stays in her conversation and is answered when she is started again.
+    for (const [id, ws] of this.waiters) for (const w of ws) w.resolve(null), this.waiters.delete(id);
   }
 
   private activity(activity: MindActivityEvent["activity"]): void {
@@ -105,7 +124,9 @@ export class Mind {
   }
 
   private kick(): void {
-    if (this.beatQueued || this.stopped) return;
+    // A retry that is waiting keeps its spacing: new messages wait for it too, so a burst of
+    // them cannot turn one short fault into three in a second.
+    if (this.beatQueued || this.stopped || this.retryTimer) return;
     this.beatQueued = true;
     void this.enqueue(async () => {
       this.beatQueued = false;
@@ -159,11 +180,23 @@ export class Mind {
 
   // ─── a beat ─────────────────────────────────────────────────────────────────
 
-  private async think(messages: ChatMessage[], replyTo: string | null): Promise<Decision> {
-    const onDelta = replyTo ? sayStream((text) => this.d.bus.emit("chat:delta", { persona: this.d.id, reply_to: replyTo, text })) : undefined;
-    const result = await this.call("thinking", () => this.d.organs.thinking.think({ messages, schema: DECISION_SCHEMA, ...(onDelta ? { onDelta } : {}) }));
-    this.thinkingFault = null;
-    return toDecision(result.json);
+  /** One decision; her words stream as a draft, which the caller settles (she says it) or withdraws. */
+  private async think(messages: ChatMessage[], replyTo: string | null): Promise<{ decision: Decision; draft: Draft | null }> {
+    const { bus, id } = this.d;
+    const draft = replyTo
+      ? new Draft({
+          delta: (d, text) => bus.emit("chat:delta", { persona: id, reply_to: replyTo, draft: d, text }),
+          withdrawn: (d) => bus.emit("chat:withdrawn", { persona: id, reply_to: replyTo, draft: d, time: Date.now() }),
+        })
+      : null;
+    try {
+      const result = await this.call("thinking", () => this.d.organs.thinking.think({ messages, schema: DECISION_SCHEMA, ...(draft ? { onDelta: draft.onDelta, onDiscard: draft.onDiscard } : {}) }));
+      if (this.trouble?.kind === "thinking") this.trouble = null;
+      return { decision: toDecision(result.json), draft };
+    } catch (err) {
+      draft?.withdraw();
+      throw err;
+    }
   }
 
   /** One organ call; a fault is recorded for diagnose and pushed as `organ:fault` before it is thrown on. */
@@ -171,7 +204,7 @@ export class Mind {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof OrganFault) {
+      if (isOrganFault(err)) {
         const spec = this.d.specs[role];
         this.d.ledger.fault(this.d.id, role, err.message, err.httpStatus);
         this.d.bus.emit("organ:fault", { persona: this.d.id, role, provider: spec?.provider ?? "", model: spec?.model ?? "", status: err.httpStatus, detail: err.message, time: Date.now() });
@@ -180,9 +213,16 @@ export class Mind {
     }
   }
 
-  private async speak(text: string, channel: string, answers: string[]): Promise<ConversationEntry> {
-    const entry = await this.d.memory.say({ from: "persona", channel, text, ...(answers.length ? { reply_to: answers.at(-1)!, answers } : {}) });
-    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "persona", channel, text, time: entry.time });
+  private async speak(text: string, channel: string, answers: string[], draft: Draft | null = null): Promise<ConversationEntry> {
+    let entry: ConversationEntry;
+    try {
+      entry = await this.d.memory.say({ from: "persona", channel, text, ...(answers.length ? { reply_to: answers.at(-1)!, answers } : {}) });
+    } catch (err) {
+      draft?.withdraw(); // not written, so not said
+      throw err;
+    }
+    const completes = draft?.settle();
+    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "persona", channel, text, time: entry.time, ...(completes ? { draft: completes } : {}) });
     if (channel !== "web") {
       await this.d.deliver(channel, text).catch((err) => this.d.log.warn({ persona: this.d.id, channel }, `Could not deliver on ${channel}: ${(err as Error).message}`));
     }
@@ -205,35 +245,57 @@ export class Mind {
     try {
       await this.steps(items, channel, ids, said, acted);
       this.faults = 0;
+      this.trouble = null;
       if (this.phase === "morning") this.phase = "day";
       this.answered(ids, said);
     } catch (err) {
-      if (!(err instanceof OrganFault) || this.stopped) {
-        // A bug, not her organ: the messages stay in her conversation; nobody waits forever.
-        if (!this.stopped) this.d.log.error({ persona: this.d.id }, `A beat failed: ${(err as Error).message}`);
-        this.answered(ids, said);
+      if (this.stopped) {
+        // Stopped mid-thought: the messages are in her conversation; she answers them when started again.
       } else {
         // Tried again from the start only when nothing of it happened yet: words said and
         // tools run are not repeated (a reminder set twice); what was said is her answer.
         if (said.length || acted.tools) this.answered(ids, said);
         else this.inbox.unshift(...items);
-        this.thinkingFault = err.message;
-        if (++this.faults > FAULT_RETRIES) {
-          this.stopped = true;
-          await this.speak(`I cannot think right now, so I have stopped: ${err.message} Start me again once it is fixed; I will answer what is waiting.`, channel, []).catch(() => {});
-          setImmediate(() => this.d.onSick(err.message));
-        } else {
-          this.d.log.warn({ persona: this.d.id }, `Thinking failed (try ${this.faults} of ${FAULT_RETRIES + 1}): ${err.message}`);
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            this.kick();
-          }, this.d.faultRetryMs);
-        }
+        if (isOrganFault(err)) await this.thinkingFailed(err.message, channel);
+        else this.blocked((err as Error)?.message ?? String(err));
       }
     } finally {
       this.activity("idle");
     }
     if (this.inbox.length && !this.retryTimer) this.kick();
+  }
+
+  private retryIn(ms: number): void {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, ms);
+  }
+
+  private async thinkingFailed(why: string, channel: string): Promise<void> {
+    this.trouble = { kind: "thinking", detail: why, since: this.trouble?.kind === "thinking" ? this.trouble.since : new Date().toISOString() };
+    if (++this.faults > FAULT_RETRIES) {
+      this.stopped = true;
+      await this.speak(`I cannot think right now, so I have stopped: ${why} Start me again once it is fixed; I will answer what is waiting.`, channel, []).catch(() => {});
+      setImmediate(() => this.d.onSick(why));
+      return;
+    }
+    this.d.log.warn({ persona: this.d.id }, `Thinking failed (try ${this.faults} of ${FAULT_RETRIES + 1}): ${why}`);
+    this.retryIn(this.d.faultRetryMs);
+  }
+
+  /**
+   * Something that is not her organ stopped the beat — most often a file of hers a person
+   * broke by hand. What waits keeps waiting (nobody is told she answered when she did not),
+   * the cause is shown in diagnose, and the beat is tried again at the same spacing until
+   * the cause is gone. It never makes her sick: her mind is fine.
+   */
+  private blocked(why: string): void {
+    if (this.trouble?.kind !== "files" || this.trouble.detail !== why) {
+      this.d.log.error({ persona: this.d.id }, `She cannot answer until this is put right: ${why}`);
+      this.trouble = { kind: "files", detail: why, since: new Date().toISOString() };
+    }
+    this.retryIn(Math.max(this.d.faultRetryMs, 10));
   }
 
   private async steps(items: Item[], channel: string, ids: string[], said: ConversationEntry[], acted: { tools: number }): Promise<void> {
@@ -243,18 +305,20 @@ export class Mind {
       this.activity("thinking");
       const [memory, meanings, conversation] = await Promise.all([this.d.memory.readAll(), this.d.memory.meanings(), this.d.memory.conversation()]);
       const prompt = buildPrompt({ name: this.d.name, memory, meanings, conversation, phase: this.phase, events });
-      const decision = await this.think(prompt, ids.at(-1) ?? null);
+      const { decision, draft } = await this.think(prompt, ids.at(-1) ?? null);
       const task = decision.task ? slug(decision.task) : "";
       if (task && !learned && !meanings.some((m) => m.name === task) && this.d.organs.frontier && !this.disabled.has("frontier")) {
         // A kind of task she has no meaning for: learn it from the frontier, then think again with it.
         learned = true;
         const lastWords = items.flatMap((it) => (it.kind === "message" ? [it.entry.text] : [it.text])).join("\n");
+        draft?.withdraw();
         if (await this.learn(task, lastWords)) {
           step--;
           continue;
         }
       }
-      if (decision.say) said.push(await this.speak(decision.say, channel, ids));
+      if (decision.say) said.push(await this.speak(decision.say, channel, ids, draft));
+      else draft?.withdraw();
       if (!decision.tools.length) return;
       this.activity("acting");
       let informs = false;
@@ -283,7 +347,7 @@ export class Mind {
         }),
       );
     } catch (err) {
-      if (!(err instanceof OrganFault)) throw err;
+      if (!isOrganFault(err)) throw err;
       this.disable("frontier", err.message);
       return false;
     }
@@ -329,12 +393,14 @@ export class Mind {
   sleep(): Promise<NightSummary> {
     const nightfall = new Date();
     return this.enqueue(async () => {
+      if (this.stopped) throw new NotRunning(`${this.d.name} was stopped before her night began; her day is kept for her next night.`);
       this.phase = "night";
       this.activity("reflecting");
       try {
         return await consolidate(this.d.name, this.d.memory, this.thinkingOrgan, nightfall);
       } catch (err) {
-        throw err instanceof OrganFault ? new Invalid(`Her night could not run, so her day is kept as it was: ${err.message}`) : err;
+        if (this.stopped) throw new NotRunning(`${this.d.name} was stopped before her night was over; her day is kept as it was, for her next night.`);
+        throw isOrganFault(err) ? new Invalid(`Her night could not run, so her day is kept as it was: ${err.message}`) : err;
       } finally {
         this.phase = "morning";
         this.activity("idle");

@@ -1,5 +1,5 @@
 import type { ChatMessage, Thinker } from "../api/plugin.js";
-import { MEMORY_FILES } from "../persona-store.js";
+import { MEMORY_FILES } from "./memory-files.js";
 import type { ConversationEntry, Memory, MemoryKey } from "./memory.js";
 
 /** The files her night rewrites: curated whole, never appended to. Notes stay hers to keep by day. */
@@ -44,7 +44,8 @@ function withHeading(key: MemoryKey, content: string): string {
  * Her night: one thinking call reads the day against what she already knows and gives back
  * each memory file whole — curated, so what is no longer true goes and nothing is said
  * twice — and a hand-off for tomorrow. The files are written, then the day is archived.
- * A file she gives back empty is kept as it was rather than wiped.
+ * A file she gives back empty is kept as it was rather than wiped, and a file the person
+ * edited while she was thinking keeps the person's edit.
  */
 export async function consolidate(name: string, memory: Memory, thinker: Thinker, nightfall: Date = new Date()): Promise<NightSummary> {
   const day = (await memory.conversation()).filter((e) => new Date(e.time) < nightfall);
@@ -68,8 +69,8 @@ export async function consolidate(name: string, memory: Memory, thinker: Thinker
     if (typeof content !== "string" || !content.trim()) continue;
     const next = withHeading(key, content);
     if (next === files[key]) continue;
-    await memory.replace(key, next);
-    updated.push(key);
+    // Her night read the file before it thought; an edit the person made since wins.
+    if ((await memory.edit(key, (now) => (now === files[key] ? next : now))).changed) updated.push(key);
   }
   const archived = await memory.archiveDay(name, nightfall);
   return { archived, messages: day.length, updated, summary: typeof json.summary === "string" ? json.summary.trim() : "" };

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Invalid } from "../api/errors.js";
-import { OrganFault } from "../api/organ-fault.js";
+import { isOrganFault } from "../api/organ-fault.js";
 import type { PerceptionContext, PerceptionPlugin } from "../api/plugin.js";
 import type { Memory } from "./memory.js";
 
@@ -49,8 +49,8 @@ export async function perceiveFile(file: Received, cap: PerceptionPlugin, ctx: P
     const percept = await cap.perceive({ name: file.name, extension: ext, mimeType: file.mimeType, path: stored, size: file.size }, ctx);
     return { kind: cap.name, media, text: percept.text.trim() };
   } catch (err) {
-    await fs.rm(stored, { force: true });
-    if (err instanceof OrganFault) throw err;
+    await memory.dropMedia(media);
+    if (isOrganFault(err)) throw err;
     throw new Invalid(`'${file.name}' could not be perceived by '${cap.name}': ${(err as Error).message}`);
   }
 }

@@ -27,8 +27,7 @@ export const TOOLS: Record<string, Tool> = {
     args: Joi.object({ text: text.required() }),
     informs: false,
     async run(memory, { text }) {
-      const notes = (await memory.read("notes")).trimEnd();
-      await memory.replace("notes", `${notes}\n- ${text.replace(/\n/g, " ")}\n`);
+      await memory.edit("notes", (notes) => `${notes.trimEnd()}\n- ${text.replace(/\n/g, " ")}\n`);
       return "Noted.";
     },
   },
@@ -46,8 +45,7 @@ export const TOOLS: Record<string, Tool> = {
     args: Joi.object({ fact: text.required() }),
     informs: false,
     async run(memory, { fact }) {
-      const person = (await memory.read("person")).trimEnd();
-      await memory.replace("person", `${person}\n- ${fact.replace(/\n/g, " ")}\n`);
+      await memory.edit("person", (person) => `${person.trimEnd()}\n- ${fact.replace(/\n/g, " ")}\n`);
       return "Remembered.";
     },
   },

@@ -17,7 +17,14 @@ const heartbeat = Joi.object({
   inbox: Joi.number().integer().min(0).required().description("Messages waiting in her inbox"),
   thinking: Joi.valid("ok", "fault").required(),
   detail: Joi.string().description("What is wrong with her thinking organ, when it faults"),
+  trouble: Joi.string().description("What else keeps her from answering, when something does (a file of hers broken by hand)"),
 }).label("Heartbeat");
+
+const trouble = Joi.object({
+  kind: Joi.valid("thinking", "files").required().description("Her thinking organ fails, or something else does (most often a file of hers broken by hand)"),
+  detail: Joi.string().required().description("What is wrong, and how to put it right"),
+  since: Joi.string().isoDate().required(),
+}).label("Trouble");
 
 const organHealth = Joi.object({
   provider: Joi.string().required(),
@@ -52,6 +59,8 @@ const diagnosis = Joi.object({
   phase: Joi.valid("morning", "day", "night", null).required(),
   failure: Joi.string().allow(null).required().description("Why her agent last failed to start or stop"),
   uptime_ms: Joi.number().integer().min(0).allow(null).required().description("Since her agent started; null when she is not running"),
+  inbox: Joi.number().integer().min(0).allow(null).required().description("What waits in her inbox to be answered; null when she is not running"),
+  trouble: trouble.allow(null).required().description("What keeps her from answering now; null when nothing does (or she is not running)"),
   organs: Joi.object(Object.fromEntries(ORGAN_ROLES.map((r) => [r, organHealth]))).required(),
   uptime: Joi.array().items(uptimeDay).length(UPTIME_DAYS).required().description(`The last ${UPTIME_DAYS} local days, oldest first`),
   last_heartbeat: heartbeat.allow(null).required(),
@@ -161,6 +170,8 @@ export function healthRoutes({ personas, store, agents, ledger }: RouteDeps): Ro
             running: view.running, state: view.state, phase: view.phase,
             failure: agents.failure(id),
             uptime_ms: agents.uptime(id),
+            inbox: agents.running(id) ? agents.get(id).pending() : null,
+            trouble: agents.running(id) ? agents.get(id).trouble() : null,
             organs,
             uptime: uptimeGrid(lines, days),
             last_heartbeat: newest,

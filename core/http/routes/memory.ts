@@ -6,7 +6,7 @@ import type { Response } from "express";
 import Joi from "joi";
 import { Invalid, NotFound } from "../../api/errors.js";
 import { localDate } from "../../mind/clock.js";
-import { MEMORY_KEYS, Memory, RECURRENCES, type ConversationEntry, type MemoryKey, type Recurrence } from "../../mind/memory.js";
+import { MEMORY_KEYS, RECURRENCES, type Memory, type ConversationEntry, type MemoryKey, type Recurrence } from "../../mind/memory.js";
 import { occurrences } from "../../mind/recurrence.js";
 import { route, type Route } from "../route.js";
 import { idParams } from "../schemas.js";
@@ -238,7 +238,8 @@ async function sendMedia(memory: Memory, name: string, res: Response): Promise<v
 
 /** Config routes over her home folder: memory files, meanings, conversation, calendar, media. Work whether she runs or not. */
 export function memoryRoutes({ store }: RouteDeps): Route[] {
-  const memoryOf = (id: string) => new Memory(store.homeDir(id));
+  /** Her owner's memory: the same instance her mind and her night use. */
+  const memoryOf = async (id: string) => (await store.owner(id)).memory;
 
   return [
     route({
@@ -252,7 +253,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       },
       errors: [404],
       handler: async ({ params }) => {
-        const memory = memoryOf(params.id);
+        const memory = await memoryOf(params.id);
         return { body: { memory: await memory.readAll(), meanings: await memory.meanings() } };
       },
     }),
@@ -272,7 +273,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       },
       errors: [404],
       handler: async ({ params, body }) => {
-        const memory = memoryOf(params.id);
+        const memory = await memoryOf(params.id);
         const key = body.key as MemoryKey;
         await memory.replace(key, body.content);
         return { body: { key, content: await memory.read(key) } };
@@ -283,7 +284,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       summary: "Her learned meanings: what she does in each kind of moment",
       responses: { 200: { description: "The meanings, by name", schema: Joi.object({ meanings: Joi.array().items(meaning).required() }).label("Meanings") } },
       errors: [404],
-      handler: async ({ params }) => ({ body: { meanings: await memoryOf(params.id).meanings() } }),
+      handler: async ({ params }) => ({ body: { meanings: await (await memoryOf(params.id)).meanings() } }),
     }),
     route({
       method: "post", path: "/api/persona/:id/meanings", tag: T, kind: "config", params: idParams,
@@ -296,7 +297,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       responses: { 201: { description: "Stored, as she will read it", schema: Joi.object({ meaning: meaning.required() }).label("MeaningReply") } },
       errors: [404],
       handler: async ({ params, body }) => {
-        const memory = memoryOf(params.id);
+        const memory = await memoryOf(params.id);
         await memory.saveMeaning({ name: body.name, intention: body.intention, body: body.body, source: "person" });
         const stored = (await memory.meanings()).find((m) => m.name === body.name);
         if (!stored) throw new Error(`meaning '${body.name}' was written but cannot be read back`);
@@ -310,7 +311,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       responses: { 200: { description: "Removed", schema: Joi.object({ removed: Joi.string().required() }).label("MeaningRemoved") } },
       errors: [404],
       handler: async ({ params }) => {
-        await memoryOf(params.id).removeMeaning(params.name);
+        await (await memoryOf(params.id)).removeMeaning(params.name);
         return { body: { removed: params.name } };
       },
     }),
@@ -332,7 +333,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       },
       errors: [404],
       handler: async ({ params, query }) => {
-        const memory = memoryOf(params.id);
+        const memory = await memoryOf(params.id);
         const date: string | undefined = query.date;
         return { body: { date: date ?? null, messages: date ? await dayMessages(memory, date) : messages(await memory.conversation()) } };
       },
@@ -363,7 +364,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
         if (end.getTime() - start.getTime() > MAX_RANGE_MS) {
           throw new Invalid(`The calendar range from ${query.start} to ${query.end} is longer than five years; ask for a shorter one.`);
         }
-        const { items, truncated } = await calendar(memoryOf(params.id), start, end);
+        const { items, truncated } = await calendar(await memoryOf(params.id), start, end);
         return { body: { start: start.toISOString(), end: end.toISOString(), items, truncated } };
       },
     }),
@@ -377,7 +378,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       responses: { 200: { description: "The file, with the content type of its extension", contentType: "application/octet-stream" } },
       errors: [404],
       handler: async ({ params, res }) => {
-        await sendMedia(memoryOf(params.id), params.file, res);
+        await sendMedia(await memoryOf(params.id), params.file, res);
         return { body: null };
       },
     }),

@@ -1,4 +1,4 @@
-import { OrganFault, type FaultKind, type TokenUsage } from "../../../core/api/index.js";
+import { OrganFault, thinkFilter, withoutThoughts, type FaultKind, type TokenUsage } from "../../../core/api/index.js";
 import type { Api } from "./api.js";
 import type { WirePrompt } from "./wire.js";
 
@@ -54,8 +54,8 @@ const streamErrorKind = (type: string): FaultKind => (type === "rate_limit_error
 /**
  * One `POST /v1/messages`, always streamed: a long answer is then only a timeout when it
  * goes silent (the API sends `ping` events while the model works), and text reaches
- * `onDelta` as it is written. A forced tool's input streams as `input_json_delta` pieces,
- * which are not her words and go to no one. The usage (cache reads and writes included)
+ * `onDelta` as it is written (without a `<think>` block). A forced tool's input streams as
+ * `input_json_delta` pieces, which go to `onDelta` too: they are her answer, as JSON. The usage (cache reads and writes included)
  * goes to `ctx.usage`.
  */
 export async function ask(api: Api, prompt: WirePrompt, opts: { tool?: ForcedTool; onDelta?: (text: string) => void } = {}): Promise<Answer> {
@@ -69,6 +69,8 @@ export async function ask(api: Api, prompt: WirePrompt, opts: { tool?: ForcedToo
   };
   const blocks: Block[] = [];
   const usage: Usage = {};
+  // A `<think>` block some proxies put in the text is not her words.
+  const visible = thinkFilter((piece) => opts.onDelta?.(piece));
   let started = false;
   let stopped = false;
   let stopReason: string | null = null;
@@ -94,9 +96,11 @@ export async function ask(api: Api, prompt: WirePrompt, opts: { tool?: ForcedToo
           if (!block) throw new OrganFault("malformed", target, 200, `streamed a delta for content block ${d.index}, which never started.`);
           if (delta.type === "text_delta" && typeof delta.text === "string") {
             block.text += delta.text;
-            if (delta.text) opts.onDelta?.(delta.text);
+            if (delta.text) visible.push(delta.text);
           } else if (delta.type === "input_json_delta" && typeof delta.partial_json === "string") {
             block.json += delta.partial_json;
+            // The forced tool's input is her answer as JSON: it streams like any provider's JSON answer.
+            if (delta.partial_json && block.name === opts.tool?.name) opts.onDelta?.(delta.partial_json);
           }
           break;
         }
@@ -121,7 +125,8 @@ export async function ask(api: Api, prompt: WirePrompt, opts: { tool?: ForcedToo
   if (!started) throw new OrganFault("malformed", target, 200, "answered /v1/messages without a message_start event — is the url the Anthropic API (https://api.anthropic.com)?");
   if (!stopped) throw new OrganFault("malformed", target, 200, "the /v1/messages stream ended before message_stop — the answer is incomplete.");
 
-  const text = blocks.filter((b) => b?.type === "text").map((b) => b.text).join("");
+  visible.end();
+  const text = withoutThoughts(blocks.filter((b) => b?.type === "text").map((b) => b.text).join(""));
   const tool = opts.tool ? blocks.find((b) => b?.type === "tool_use" && b.name === opts.tool!.name) : undefined;
   // A tiny input can come whole in content_block_start, with no deltas after it.
   const toolJson = tool ? tool.json || (tool.input !== undefined ? JSON.stringify(tool.input) : "") : "";

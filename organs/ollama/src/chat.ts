@@ -1,6 +1,5 @@
-import { OrganFault, type TokenUsage } from "../../../core/api/index.js";
+import { OrganFault, thinkFilter, type TokenUsage } from "../../../core/api/index.js";
 import type { Api } from "./api.js";
-import { thinkFilter } from "./think-filter.js";
 
 /** A message as `/api/chat` takes it: images are base64 strings on the message. */
 export interface WireMessage {

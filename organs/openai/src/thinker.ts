@@ -1,4 +1,4 @@
-import { OrganFault, answerWithSchema, type ChatMessage, type ThinkRequest, type ThinkResult, type Thinker } from "../../../core/api/index.js";
+import { OrganFault, answerWithSchema, thinkFilter, withoutThoughts, type ChatMessage, type ThinkRequest, type ThinkResult, type Thinker } from "../../../core/api/index.js";
 import { usageOf, type Api } from "./api.js";
 import { levelFor, remember, responseFormat, strictRefusal, weakerAfter, withInstructions, type FormatLevel } from "./answer-format.js";
 import { sseParser } from "./sse.js";
@@ -28,7 +28,8 @@ export async function complete(api: Api, body: Record<string, unknown>): Promise
   const usage = usageOf(json.usage);
   if (usage) api.ctx.usage(usage);
   // A structured-output refusal comes as `refusal` with no content; it is still her answer.
-  return { text: message.content ?? message.refusal ?? "", usage };
+  // A reasoning model's `<think>` block is not.
+  return { text: withoutThoughts(message.content ?? message.refusal ?? ""), usage };
 }
 
 /** One chat completion streamed as server-sent events, each text delta handed on as it comes. */
@@ -40,6 +41,16 @@ async function stream(api: Api, body: Record<string, unknown>, onDelta: (text: s
   let chunks = 0;
   let done = false;
   let consumerFailed = false; // an error from onDelta is the caller's, not the connection's
+  // A reasoning model's `<think>` block streams as content too; it is kept out of her words.
+  const visible = thinkFilter((piece) => {
+    text += piece;
+    try {
+      onDelta(piece);
+    } catch (err) {
+      consumerFailed = true;
+      throw err;
+    }
+  });
   const parser = sseParser((data) => {
     // Keep reading after [DONE] to the end of the body, so the connection can be reused.
     if (done) return;
@@ -59,20 +70,13 @@ async function stream(api: Api, body: Record<string, unknown>, onDelta: (text: s
     }
     chunks++;
     const delta = chunk.choices?.[0]?.delta?.content;
-    if (typeof delta === "string" && delta) {
-      text += delta;
-      try {
-        onDelta(delta);
-      } catch (err) {
-        consumerFailed = true;
-        throw err;
-      }
-    }
+    if (typeof delta === "string" && delta) visible.push(delta);
     usage = usageOf(chunk.usage) ?? usage;
   });
   try {
     for await (const bytes of res.body) parser.feed(bytes);
     parser.end();
+    visible.end();
   } catch (err) {
     throw consumerFailed ? err : api.bodyFault(err);
   }

@@ -46,8 +46,8 @@ t.test("diagnose: her status, organs with zero counts and no fault, seven empty 
   const r = await d.api("GET", `/api/persona/${id}/diagnose`);
   t.equal(r.status, 200, JSON.stringify(r.body));
   const b = r.body;
-  t.same(Object.keys(b).sort(), ["failure", "id", "last_heartbeat", "name", "organs", "phase", "running", "state", "status", "status_reason", "uptime", "uptime_ms"].sort());
-  t.match(b, { id, name: "Ada", status: "active", status_reason: null, running: true, state: "running", failure: null });
+  t.same(Object.keys(b).sort(), ["failure", "id", "inbox", "last_heartbeat", "name", "organs", "phase", "running", "state", "status", "status_reason", "trouble", "uptime", "uptime_ms"].sort());
+  t.match(b, { id, name: "Ada", status: "active", status_reason: null, running: true, state: "running", failure: null, inbox: 0, trouble: null });
   t.ok(["morning", "day", "night"].includes(b.phase), `a phase while she runs: ${b.phase}`);
   t.ok(Number.isInteger(b.uptime_ms) && b.uptime_ms >= 0 && b.uptime_ms < 60_000, `uptime_ms since her start: ${b.uptime_ms}`);
   t.same(b.organs, {

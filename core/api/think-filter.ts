@@ -2,12 +2,18 @@ const OPEN = "<think>";
 const CLOSE = "</think>";
 
 /**
- * Keeps a reasoning model's thoughts out of her words. Models like qwen3 and deepseek-r1,
- * asked without Ollama's `think` option, begin their answer with a `<think>…</think>`
- * block in the content itself. The filter takes content chunks as they stream and hands
+ * Keeps a reasoning model's thoughts out of her words. Models like qwen3 and deepseek-r1
+ * (on Ollama without its `think` option, on llama.cpp, vLLM or any OpenAI-compatible
+ * server) begin their answer with a `<think>…</think>` block in the content itself. The filter takes content chunks as they stream and hands
  * on only what follows that block, without the whitespace that opens the answer; a tag
  * cut across two chunks is still recognised. Text that does not begin with `<think>`
  * passes through as it is (after its leading whitespace).
+ *
+ * @example
+ * let text = "";
+ * const filter = thinkFilter((visible) => { text += visible; req.onDelta?.(visible); });
+ * for (const piece of streamedContent) filter.push(piece);
+ * filter.end();
  */
 export function thinkFilter(onVisible: (text: string) => void): { push(chunk: string): void; end(): void } {
   let state: "start" | "thinking" | "answer" = "start";
@@ -53,3 +59,17 @@ export function thinkFilter(onVisible: (text: string) => void): { push(chunk: st
   };
 }
 
+
+/**
+ * A whole answer without its `<think>` block: what `thinkFilter` lets through.
+ *
+ * @example
+ * withoutThoughts("<think>hmm</think>\n\nHello!") // → "Hello!"
+ */
+export function withoutThoughts(text: string): string {
+  let out = "";
+  const filter = thinkFilter((visible) => (out += visible));
+  filter.push(text);
+  filter.end();
+  return out;
+}
