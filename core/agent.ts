@@ -182,7 +182,11 @@ export class Agent {
 
   private pluginLog(name: string) {
     const log = this.kit.log.child({ plugin: name, persona: this.persona.id });
-    return { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+    return {
+      info: (m: string, f?: Record<string, unknown>) => log.info(f ?? {}, m),
+      warn: (m: string, f?: Record<string, unknown>) => log.warn(f ?? {}, m),
+      error: (m: string, f?: Record<string, unknown>) => log.error(f ?? {}, m),
+    };
   }
 }
 

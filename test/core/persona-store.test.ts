@@ -63,10 +63,11 @@ t.test("create writes her whole folder with private modes and no secret in perso
   t.same(await store.get(ID_A), record(ID_A));
   t.ok(await store.has(ID_A));
 
-  // Memory files a restore already put in place are not overwritten.
+  // She is written aside and renamed into place: a folder already there is never written over.
   fs.writeFileSync(path.join(dir, "home", "notes.md"), "# My notes\nremember the tea\n");
-  await store.create(record(ID_A), secrets());
-  t.equal(fs.readFileSync(path.join(dir, "home", "notes.md"), "utf8"), "# My notes\nremember the tea\n");
+  await t.rejects(store.create(record(ID_A), secrets()), /ENOTEMPTY|EEXIST/, "a second create of the same id is refused");
+  t.equal(fs.readFileSync(path.join(dir, "home", "notes.md"), "utf8"), "# My notes\nremember the tea\n", "and her files are as they were");
+  t.same(fs.readdirSync(path.join(home, "personas")), [ID_A], "with nothing left beside her");
 });
 
 t.test("every JSON write is a temp file and a rename, never an in-place rewrite", async (t) => {
