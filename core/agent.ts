@@ -65,7 +65,7 @@ export class Agent {
       id: p.id,
       name: p.name,
       memory: this.memory,
-      organs: organs.bind(specs, p.id, this.abort.signal),
+      organs: organs.bind(specs, p.id, this.abort.signal, Object.values(secrets.channels).flatMap((c) => Object.values(c))),
       specs: p.organs,
       bus,
       ledger,

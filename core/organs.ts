@@ -7,7 +7,9 @@ import { Config } from "./config.js";
 import { EventBus } from "./event-bus.js";
 import { OrganLedger } from "./organ-ledger.js";
 import { Logger } from "./logger.js";
+import { KnownSecrets } from "./known-secrets.js";
 import { PluginRegistry } from "./plugin-registry.js";
+import { Scrubber } from "./scrubber.js";
 
 /** A persona's organs bound to their plugins. */
 export interface BoundOrgans {
@@ -24,6 +26,7 @@ export class Organs {
     private readonly plugins: PluginRegistry,
     private readonly bus: EventBus,
     private readonly ledger: OrganLedger,
+    private readonly secrets: KnownSecrets,
     @inject(Config) private readonly config: Config,
     @inject(Logger) private readonly log: Logger,
   ) {}
@@ -44,22 +47,48 @@ export class Organs {
     return p;
   }
 
-  /** The spec with its URL defaulted from the provider. */
+  /**
+   * The spec with its URL defaulted from the provider. A URL that carries a credential (user
+   * info, or a query parameter like `?api_key=`) is refused — without printing it: a key
+   * belongs in `api_key`, which only secrets.json holds, never in a URL shown everywhere.
+   */
   complete(role: OrganRole, spec: Omit<OrganSpec, "url"> & { url?: string }): OrganSpec {
     const p = this.provider(role, spec.provider);
-    return { ...spec, url: (spec.url || p.defaultUrl).replace(/\/+$/, "") };
+    const url = (spec.url || p.defaultUrl).replace(/\/+$/, "");
+    let u: URL | null = null;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new Invalid(`Organ '${role}' (${p.name}, ${spec.model}): its url is not a URL; give one like ${p.defaultUrl}.`);
+    }
+    const param = [...u.searchParams.keys()].find((k) => /key|token|secret|pass|auth|sig|credential/i.test(k));
+    const where = u.username || u.password ? "user info (user:password@)" : param ? `the query parameter '${param}'` : null;
+    if (where) {
+      this.secrets.add(u.password, u.username, ...u.searchParams.values());
+      throw new Invalid(
+        `Organ '${role}' (${p.name}, ${spec.model}): its url carries a credential (${where}). ` +
+          "Give the key as api_key instead and leave it out of the url; it is kept in secrets.json only.",
+      );
+    }
+    return { ...spec, url };
   }
 
-  context(role: OrganRole, spec: OrganSpec, persona: string | null, signal?: AbortSignal): ModelContext {
+  /** Her keys, then every key the daemon knows and the well-known shapes. */
+  private scrubber(keys: (string | undefined)[]): Scrubber {
+    return new Scrubber(keys, (t) => this.secrets.scrub(t));
+  }
+
+  context(role: OrganRole, spec: OrganSpec, persona: string | null, signal?: AbortSignal, scrub = this.scrubber([spec.api_key])): ModelContext {
     const log = this.log.child({ plugin: spec.provider });
     return {
       role,
+      // What a plugin says is outside text too: scrubbed before it reaches the log or an event.
       log: {
-        info: (m, f) => log.info(f ?? {}, m),
-        warn: (m, f) => log.warn(f ?? {}, m),
-        error: (m, f) => log.error(f ?? {}, m),
+        info: (m, f) => log.info(scrub.fields(f), scrub.strict(m)),
+        warn: (m, f) => log.warn(scrub.fields(f), scrub.strict(m)),
+        error: (m, f) => log.error(scrub.fields(f), scrub.strict(m)),
       },
-      progress: (p) => this.bus.emit("organ:progress", { ...p, persona, role, provider: spec.provider, model: spec.model, time: Date.now() }),
+      progress: (p) => this.bus.emit("organ:progress", { ...p, status: scrub.strict(String(p.status)), persona, role, provider: spec.provider, model: spec.model, time: Date.now() }),
       usage: (u) => {
         this.ledger.record(persona, role, u);
         this.bus.emit("organ:usage", { persona, role, provider: spec.provider, model: spec.model, ...u, time: Date.now() });
@@ -69,23 +98,46 @@ export class Organs {
     };
   }
 
-  /** Her organs, ready to use: what each role's plugin gives for her spec. `signal` ends every call when she stops. */
-  bind(specs: Partial<Record<OrganRole, OrganSpec>>, persona: string, signal: AbortSignal): BoundOrgans {
-    const ctx = (role: OrganRole) => this.context(role, specs[role]!, persona, signal);
+  /**
+   * Her organs, ready to use: what each role's plugin gives for her spec. `signal` ends every
+   * call when she stops. This is where text from outside enters her: every error a plugin
+   * throws, every log line and progress it reports, every piece of words it streams is
+   * scrubbed of the keys she holds (`secrets`: her channel tokens besides her organ keys)
+   * before the mind, diagnose, an event, the log or her own words ever see it.
+   */
+  bind(specs: Partial<Record<OrganRole, OrganSpec>>, persona: string, signal: AbortSignal, secrets: string[] = []): BoundOrgans {
+    const scrub = this.scrubber([...Object.values(specs).map((s) => s?.api_key), ...secrets]);
+    const ctx = (role: OrganRole) => this.context(role, specs[role]!, persona, signal, scrub);
     const plugin = (role: OrganRole) => this.provider(role, specs[role]!.provider);
-    const bound: BoundOrgans = { thinking: plugin("thinking").think!(specs.thinking!, ctx("thinking")) };
-    if (specs.frontier) bound.frontier = plugin("frontier").think!(specs.frontier, ctx("frontier"));
-    if (specs.vision) bound.vision = plugin("vision").see!(specs.vision, ctx("vision"));
-    if (specs.hearing) bound.hearing = plugin("hearing").transcribe!(specs.hearing, ctx("hearing"));
+    const guarded = <T>(work: () => Promise<T>): Promise<T> => work().catch((err) => Promise.reject(scrub.error(err)));
+    const thinker = (t: Thinker): Thinker => ({
+      think: (req) =>
+        guarded(() => t.think(req.onDelta ? { ...req, onDelta: (text) => req.onDelta!(scrub.text(text)) } : req)).then((r) => ({
+          ...r,
+          text: scrub.text(r.text),
+          ...(r.json !== undefined ? { json: JSON.parse(scrub.text(JSON.stringify(r.json))) } : {}),
+        })),
+    });
+    const bound: BoundOrgans = { thinking: thinker(plugin("thinking").think!(specs.thinking!, ctx("thinking"))) };
+    if (specs.frontier) bound.frontier = thinker(plugin("frontier").think!(specs.frontier, ctx("frontier")));
+    if (specs.vision) {
+      const seer = plugin("vision").see!(specs.vision, ctx("vision"));
+      bound.vision = { see: (...a) => guarded(() => seer.see(...a)).then((t) => scrub.text(t)) };
+    }
+    if (specs.hearing) {
+      const ear = plugin("hearing").transcribe!(specs.hearing, ctx("hearing"));
+      bound.hearing = { transcribe: (...a) => guarded(() => ear.transcribe(...a)).then((t) => scrub.text(t)) };
+    }
     return bound;
   }
 
-  /** Checks the organ is usable now. Plugin refusals are 400s; a plugin crash stays a 500. */
+  /** Checks the organ is usable now. Plugin refusals are 400s (scrubbed of the key); a plugin crash stays a 500. */
   async prepare(role: OrganRole, spec: OrganSpec, persona: string | null): Promise<void> {
     const p = this.provider(role, spec.provider);
     if (p.needsKey && !spec.api_key) {
       throw new Invalid(`Organ '${role}' (${p.name}, ${spec.model}) needs an api_key: ${p.title} refuses requests without one.`);
     }
-    await p.prepare(spec, this.context(role, spec, persona));
+    const scrub = this.scrubber([spec.api_key]);
+    await p.prepare(spec, this.context(role, spec, persona, undefined, scrub)).catch((err) => Promise.reject(scrub.error(err)));
   }
 }
