@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { Command, Option } from "commander";
 import { buildDaemon } from "./bootstrap.js";
 import { resolveConfig, type ConfigInput } from "./config.js";
-import { packageVersion } from "./http/app.js";
+import { packageVersion } from "./version.js";
 import { PersonaStore } from "./persona-store.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -1,9 +1,12 @@
 import fs from "node:fs";
+import { register } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import semver from "semver";
 import type { Plugin, PluginKind } from "./api/plugin.js";
 import { descriptorSchemas } from "./plugin-schemas.js";
 import { PluginRegistry, type PluginRecord } from "./plugin-registry.js";
+import { packageVersion } from "./version.js";
 
 /** Built-in folders and the kind each must hold. */
 const BUILTIN_FOLDERS: Record<string, PluginKind> = { organs: "model", plugins: "perception", channels: "channel" };
@@ -12,6 +15,35 @@ const BUILTIN_FOLDERS: Record<string, PluginKind> = { organs: "model", plugins: 
 const here = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(here), "..");
 const OWN_EXT = path.extname(here);
+
+/**
+ * `eternego/plugin` for every plugin the host loads, wherever it lives: a folder in
+ * `$ETERNEGO_HOME/plugins/` or a `--plugin` path has no node_modules to find the package
+ * in, so a resolve hook maps the name to the API this daemon runs. One copy of the API for
+ * all: the built-ins (which name it the same way) included.
+ */
+let hooked = false;
+function resolveApiForPlugins(): void {
+  if (hooked) return;
+  hooked = true;
+  const api = (file: string) => new URL(`./api/${file}${OWN_EXT}`, import.meta.url).href;
+  const hooks = `
+    let map = {};
+    export function initialize(data) { map = data; }
+    export async function resolve(specifier, context, next) {
+      if (Object.hasOwn(map, specifier)) return { url: map[specifier], shortCircuit: true };
+      return next(specifier, context);
+    }`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { "eternego/plugin": api("index"), "eternego/plugin/shared": api("shared") } });
+}
+
+/** The built `.js` a TypeScript plugin path compiles to, when one can be found (`dist/<same path>.js`). */
+function builtOf(ts: string): string {
+  let dir = path.dirname(ts);
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const inDist = path.join(dir, "dist", path.relative(dir, ts)).replace(/\.ts$/, ".js");
+  return fs.existsSync(inDist) ? inDist : ts.replace(/\.ts$/, ".js");
+}
 
 interface Candidate {
   source: string;
@@ -69,6 +101,10 @@ async function loadOne(c: Candidate): Promise<PluginRecord> {
     kind, name, version, source: c.source, builtin: c.builtin, state: "failed", error, plugin: null,
   });
   if (!c.entry) return failed(`no index.js in ${c.source}; a plugin folder needs an index.js whose default export is its descriptor`);
+  // Node runs JavaScript; only a daemon itself run from TypeScript sources (its tests) has a loader for .ts.
+  if (c.entry.endsWith(".ts") && OWN_EXT !== ".ts") {
+    return failed(`${c.entry} is TypeScript, which Node does not run: compile it (tsc) and give the built file instead, ${builtOf(c.entry)}`);
+  }
   let mod: { default?: unknown };
   try {
     mod = await import(pathToFileURL(c.entry).href);
@@ -87,6 +123,11 @@ async function loadOne(c: Candidate): Promise<PluginRecord> {
   if (c.expect && c.expect !== kind) return failed(`a ${kind} plugin cannot live in the ${c.expect} folder`, kind, name, version);
   const { error } = schema.validate(d, { abortEarly: false });
   if (error) return failed(`invalid descriptor: ${error.details.map((e) => e.message).join("; ")}`, kind, name, version);
+  const wanted = (d as { eternego?: string }).eternego;
+  const running = packageVersion();
+  if (wanted && !semver.satisfies(running, wanted, { includePrerelease: true })) {
+    return failed(`'${name}' is built for Eternego ${wanted}, and this is Eternego ${running}; use a version of the plugin made for ${running}`, kind, name, version);
+  }
   return { kind, name, version, source: c.source, builtin: c.builtin, state: "loaded", error: null, plugin: d as Plugin };
 }
 
@@ -95,6 +136,7 @@ async function loadOne(c: Candidate): Promise<PluginRecord> {
  * and skipped; conflicts (same name, same extension) refuse the later one and name both.
  */
 export async function loadPlugins(home: string, extra: string[]): Promise<PluginRegistry> {
+  resolveApiForPlugins();
   const records: PluginRecord[] = [];
   const byName = new Map<string, PluginRecord>();
   const byExt = new Map<string, PluginRecord>();

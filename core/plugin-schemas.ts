@@ -1,4 +1,5 @@
 import Joi from "joi";
+import semver from "semver";
 import { ORGAN_ROLES } from "./api/types.js";
 
 // Descriptors are checked before any of their code runs beyond import. Unknown keys are
@@ -10,11 +11,17 @@ const version = Joi.string().pattern(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/).required()
   "string.pattern.base": "{{#label}} must be a semantic version like '1.0.0'",
 });
 const fn = Joi.function();
+/** Which Eternego versions a plugin is built for: a semver range like `^0.1.0`. */
+const eternego = Joi.string()
+  .max(100)
+  .custom((v: string, h) => (semver.validRange(v) ? v : h.error("range.invalid")))
+  .messages({ "range.invalid": "{{#label}} must be a semver range of Eternego versions, like '^0.1.0'" });
 
 export const modelSchema = Joi.object({
   kind: Joi.valid("model").required(),
   name,
   version,
+  eternego,
   title: Joi.string().min(1).max(80).required(),
   defaultUrl: Joi.string().uri({ scheme: ["http", "https"] }).required(),
   needsKey: Joi.boolean().required(),
@@ -47,6 +54,7 @@ export const perceptionSchema = Joi.object({
   kind: Joi.valid("perception").required(),
   name,
   version,
+  eternego,
   title: Joi.string().max(80),
   extensions: Joi.array()
     .items(Joi.string().pattern(/^\.[a-z0-9]{1,10}$/).messages({ "string.pattern.base": "{{#label}} must be lower-case with the dot, like '.png'" }))
@@ -64,6 +72,7 @@ export const channelSchema = Joi.object({
   kind: Joi.valid("channel").required(),
   name,
   version,
+  eternego,
   title: Joi.string().min(1).max(80).required(),
   credentials: Joi.array()
     .items(

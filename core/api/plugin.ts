@@ -93,6 +93,8 @@ export interface ModelPlugin {
   /** Unique name; an organ's `provider` field names it. Lower-case, `[a-z0-9-]`. */
   readonly name: string;
   readonly version: string;
+  /** The Eternego versions it is built for, a semver range (`^0.1.0`); another version refuses to load it, saying so. */
+  readonly eternego?: string;
   /** Human title for pickers, e.g. "Ollama (local)". */
   readonly title: string;
   /** Base URL used when an organ gives none. */
@@ -141,6 +143,8 @@ export interface PerceptionPlugin {
   readonly kind: "perception";
   readonly name: string;
   readonly version: string;
+  /** The Eternego versions it is built for, a semver range (`^0.1.0`). */
+  readonly eternego?: string;
   readonly title?: string;
   /** Lower-case extensions with the dot, e.g. `[".png", ".jpg"]`. Two plugins may not claim one. */
   readonly extensions: readonly string[];
@@ -188,6 +192,8 @@ export interface ChannelPlugin {
   readonly kind: "channel";
   readonly name: string;
   readonly version: string;
+  /** The Eternego versions it is built for, a semver range (`^0.1.0`). */
+  readonly eternego?: string;
   readonly title: string;
   readonly credentials: readonly CredentialField[];
   /** Checks the credentials with the platform; returns the display name of the account. Throws `Invalid`. */

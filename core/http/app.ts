@@ -1,6 +1,4 @@
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import express from "express";
 import swaggerUi from "swagger-ui-express";
 import { NotFound } from "../api/errors.js";
@@ -20,20 +18,11 @@ import { mindRoutes } from "./routes/mind.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { personaRoutes } from "./routes/personas.js";
 import { pluginRoutes } from "./routes/plugins.js";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { packageVersion } from "../version.js";
 
 /** The whole route table, in matching order. */
 export function routeTable(deps: RouteDeps): Route[] {
   return [...pluginRoutes(deps), ...personaRoutes(deps), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
-}
-
-export function packageVersion(): string {
-  for (const up of ["../..", "../../.."]) {
-    const f = path.join(here, up, "package.json");
-    if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, "utf8")).version;
-  }
-  return "0.0.0";
 }
 
 /** Composes the express app: defences first, then the routes, the docs, the 404s, the one error handler. */

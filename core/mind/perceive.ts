@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { Invalid } from "../api/errors.js";
+import { Invalid, isEternegoError } from "../api/errors.js";
 import { isOrganFault } from "../api/organ-fault.js";
 import type { PerceptionContext, PerceptionPlugin } from "../api/plugin.js";
 import type { Memory } from "./memory.js";
@@ -50,7 +50,8 @@ export async function perceiveFile(file: Received, cap: PerceptionPlugin, ctx: P
     return { kind: cap.name, media, text: percept.text.trim() };
   } catch (err) {
     await memory.dropMedia(media);
-    if (isOrganFault(err)) throw err;
+    // An organ's fault is the mind's to judge; a plugin's deliberate refusal (its own copy of the API included) keeps its status.
+    if (isOrganFault(err) || isEternegoError(err)) throw err;
     throw new Invalid(`'${file.name}' could not be perceived by '${cap.name}': ${(err as Error).message}`);
   }
 }

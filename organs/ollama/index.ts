@@ -1,4 +1,4 @@
-import { defineModel } from "../../core/api/index.js";
+import { defineModel } from "eternego/plugin";
 import { connect } from "./src/api.js";
 import { prepare } from "./src/prepare.js";
 import { seer } from "./src/seer.js";

@@ -1,4 +1,4 @@
-import { definePerception } from "../../core/api/index.js";
+import { definePerception } from "eternego/plugin";
 import { audioType } from "./src/audio-type.js";
 import { listen } from "./src/listen.js";
 

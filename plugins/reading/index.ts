@@ -1,4 +1,4 @@
-import { definePerception } from "../../core/api/index.js";
+import { definePerception } from "eternego/plugin";
 import { read } from "./src/read.js";
 import { looksLikeUtf8Text } from "./src/utf8.js";
 

@@ -1,4 +1,4 @@
-import { definePerception } from "../../core/api/index.js";
+import { definePerception } from "eternego/plugin";
 import { imageType } from "./src/image-type.js";
 import { look } from "./src/look.js";
 

@@ -91,7 +91,8 @@ t.test("broken and conflicting plugins are reported and skipped; the daemon keep
   t.match(one("g-no-default"), { state: "failed", error: /no default export/ });
   t.notOk(list.some((p) => p.name === "README"), "files that are not modules are not plugins");
 
-  // --plugin path (a TypeScript plugin written against core/api)
+  // --plugin path: a TypeScript plugin, which this in-process daemon (run from TypeScript sources
+  // under tap) can load; the built daemon takes its compiled .js instead (plugin-api.test.ts)
   t.match(one("tables"), { kind: "perception", state: "loaded", version: "0.1.0", builtin: false, declares: { extensions: [".tbl"], max_bytes: 2048 } });
 
   // What loaded is what is used: capabilities and providers.

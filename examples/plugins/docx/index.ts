@@ -1,4 +1,4 @@
-import { definePerception } from "../../../core/api/index.js";
+import { definePerception } from "eternego/plugin";
 import { extract } from "./src/extract.js";
 
 /**

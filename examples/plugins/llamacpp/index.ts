@@ -1,4 +1,4 @@
-import { defineModel } from "../../../core/api/index.js";
+import { defineModel } from "eternego/plugin";
 import { connect } from "./src/server.js";
 import { prepare } from "./src/prepare.js";
 import { thinker } from "./src/thinker.js";

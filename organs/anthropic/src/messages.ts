@@ -1,4 +1,4 @@
-import { OrganFault, thinkFilter, withoutThoughts, type FaultKind, type TokenUsage } from "../../../core/api/index.js";
+import { OrganFault, thinkFilter, withoutThoughts, type FaultKind, type TokenUsage } from "eternego/plugin";
 import type { Api } from "./api.js";
 import type { WirePrompt } from "./wire.js";
 

@@ -1,4 +1,4 @@
-import { OrganFault, type Seer } from "../../../core/api/index.js";
+import { OrganFault, type Seer } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { ask } from "./messages.js";
 

@@ -1,4 +1,4 @@
-import { lineReader } from "../../../core/api/index.js";
+import { lineReader } from "eternego/plugin";
 
 /**
  * A server-sent events reader: bytes in, `(event, data)` out, one call per event. Lines end

@@ -1,4 +1,4 @@
-import { answerWithSchema, type ChatMessage, type Thinker } from "../../../core/api/index.js";
+import { answerWithSchema, type ChatMessage, type Thinker } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { ask, type ForcedTool } from "./messages.js";
 import { toWire } from "./wire.js";

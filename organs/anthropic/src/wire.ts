@@ -1,4 +1,4 @@
-import type { ChatMessage } from "../../../core/api/index.js";
+import type { ChatMessage } from "eternego/plugin";
 
 export interface TextBlock {
   type: "text";

@@ -1,4 +1,4 @@
-import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "../../../core/api/index.js";
+import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "eternego/plugin";
 import { ndjsonParser } from "./ndjson.js";
 
 /** The longest timer Node keeps; a stream's only limit is then its idle watchdog. */

@@ -1,4 +1,4 @@
-import { OrganFault, thinkFilter, type TokenUsage } from "../../../core/api/index.js";
+import { OrganFault, thinkFilter, type TokenUsage } from "eternego/plugin";
 import type { Api } from "./api.js";
 
 /** A message as `/api/chat` takes it: images are base64 strings on the message. */

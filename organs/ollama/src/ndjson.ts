@@ -1,4 +1,4 @@
-import { lineReader } from "../../../core/api/index.js";
+import { lineReader } from "eternego/plugin";
 
 /**
  * A push parser for newline-delimited JSON, Ollama's streaming format: feed it bytes as

@@ -1,4 +1,4 @@
-import { OrganFault, type OrganRole } from "../../../core/api/index.js";
+import { OrganFault, type OrganRole } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { listed } from "./names.js";
 import { pull } from "./pull.js";

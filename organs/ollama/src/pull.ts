@@ -1,4 +1,4 @@
-import { OrganFault, type OrganProgress } from "../../../core/api/index.js";
+import { OrganFault, type OrganProgress } from "eternego/plugin";
 import type { Api } from "./api.js";
 
 /** Ollama's words for "the registry has no such model". */

@@ -1,4 +1,4 @@
-import type { Seer } from "../../../core/api/index.js";
+import type { Seer } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { chat } from "./chat.js";
 

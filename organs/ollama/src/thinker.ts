@@ -1,4 +1,4 @@
-import { OrganFault, answerWithSchema, type ChatMessage, type Thinker } from "../../../core/api/index.js";
+import { OrganFault, answerWithSchema, type ChatMessage, type Thinker } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { chat, type WireMessage } from "./chat.js";
 

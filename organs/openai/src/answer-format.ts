@@ -1,4 +1,4 @@
-import { OrganFault, type ChatMessage } from "../../../core/api/index.js";
+import { OrganFault, type ChatMessage } from "eternego/plugin";
 
 /**
  * How a structured answer is asked for, strongest first: the server enforces the schema

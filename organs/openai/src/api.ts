@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "../../../core/api/index.js";
+import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "eternego/plugin";
 import { apiBase } from "./base-url.js";
 
 /** One organ's view of an OpenAI-compatible server: where it is, how to call it, whom to blame. */

@@ -1,4 +1,4 @@
-import { OrganFault } from "../../../core/api/index.js";
+import { OrganFault } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { remotePresetOf } from "./presets.js";
 

@@ -1,4 +1,4 @@
-import type { ModelPreset } from "../../../core/api/index.js";
+import type { ModelPreset } from "eternego/plugin";
 
 /**
  * Services known to speak the OpenAI API. URLs are API bases *including* the version

@@ -1,4 +1,4 @@
-import { lineReader } from "../../../core/api/index.js";
+import { lineReader } from "eternego/plugin";
 
 /**
  * A push parser for server-sent events: feed it bytes as they arrive, and it calls `onData`

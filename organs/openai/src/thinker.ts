@@ -1,4 +1,4 @@
-import { OrganFault, answerWithSchema, thinkFilter, withoutThoughts, type ChatMessage, type ThinkRequest, type ThinkResult, type Thinker } from "../../../core/api/index.js";
+import { OrganFault, answerWithSchema, thinkFilter, withoutThoughts, type ChatMessage, type ThinkRequest, type ThinkResult, type Thinker } from "eternego/plugin";
 import { usageOf, type Api } from "./api.js";
 import { levelFor, remember, responseFormat, strictRefusal, weakerAfter, withInstructions, type FormatLevel } from "./answer-format.js";
 import { sseParser } from "./sse.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { OrganFault, type Transcriber } from "../../../core/api/index.js";
+import { OrganFault, type Transcriber } from "eternego/plugin";
 import { usageOf, type Api } from "./api.js";
 
 // Servers that sniff nothing (and OpenAI itself) go by the file name; the type is a courtesy

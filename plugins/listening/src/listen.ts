@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { Invalid, type IncomingFile, type Percept, type PerceptionContext } from "../../../core/api/index.js";
+import { Invalid, type IncomingFile, type Percept, type PerceptionContext } from "eternego/plugin";
 
 /**
  * The name her hearing organ is given. Transcription services go by the extension, and

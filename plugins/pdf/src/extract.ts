@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { extractText, getDocumentProxy } from "unpdf";
-import type { IncomingFile, Percept, PerceptionContext } from "../../../core/api/index.js";
+import type { IncomingFile, Percept, PerceptionContext } from "eternego/plugin";
 import { capText } from "./cap.js";
 
 /** Why PDF.js could not open a file, in the person's words (its own message stays in the log). */

@@ -1,5 +1,5 @@
 import fs from "node:fs/promises";
-import type { IncomingFile, Percept } from "../../../core/api/index.js";
+import type { IncomingFile, Percept } from "eternego/plugin";
 import { capText } from "./cap.js";
 import { htmlToText } from "./html.js";
 import { decodeText } from "./utf8.js";

@@ -1,5 +1,5 @@
 import fs from "node:fs/promises";
-import { Invalid, type IncomingFile, type Percept, type PerceptionContext } from "../../../core/api/index.js";
+import { Invalid, type IncomingFile, type Percept, type PerceptionContext } from "eternego/plugin";
 import { imageType } from "./image-type.js";
 
 /**

@@ -1,5 +1,5 @@
 import mammoth from "mammoth";
-import type { IncomingFile, Percept, PerceptionContext } from "../../../../core/api/index.js";
+import type { IncomingFile, Percept, PerceptionContext } from "eternego/plugin";
 import { capText } from "./cap.js";
 
 /**

@@ -1,4 +1,4 @@
-import { OrganFault } from "../../../../core/api/index.js";
+import { OrganFault } from "eternego/plugin";
 import type { Server } from "./server.js";
 
 /** The names a llama-server answers to: its `--alias`, and its model file with and without `.gguf`. */

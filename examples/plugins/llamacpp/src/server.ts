@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "../../../../core/api/index.js";
+import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "eternego/plugin";
 
 /** One organ's view of a llama-server: where it is, how to call it, whom to blame. */
 export interface Server {

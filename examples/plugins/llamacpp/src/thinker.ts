@@ -1,4 +1,4 @@
-import { OrganFault, answerWithSchema, type ChatMessage, type Thinker, type TokenUsage } from "../../../../core/api/index.js";
+import { OrganFault, answerWithSchema, type ChatMessage, type Thinker, type TokenUsage } from "eternego/plugin";
 import type { Server } from "./server.js";
 
 /** The longest answer asked for, in tokens. */
