@@ -106,3 +106,30 @@ export async function answerWithSchema(req: ThinkRequest, call: ThinkCall, targe
   if (!b.problems) return { ...second, json: b.value, usage: add(first.usage, second.usage) };
   throw new OrganFault("malformed", target, null, `answered twice without JSON that fits the schema (${b.problems}).`);
 }
+
+/**
+ * Whether a provider's strict mode (OpenAI's structured outputs, Anthropic's strict tools)
+ * can take this schema: every object closed (`additionalProperties: false`) and every
+ * property required, all the way down. A schema that is not is asked for best effort.
+ *
+ * @example
+ * isStrictSchema({ type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false }) // → true
+ */
+export function isStrictSchema(schema: unknown): boolean {
+  if (!schema || typeof schema !== "object") return true;
+  const s = schema as Record<string, unknown>;
+  const props = s.properties && typeof s.properties === "object" ? (s.properties as Record<string, unknown>) : null;
+  const isObject = s.type === "object" || (Array.isArray(s.type) && s.type.includes("object")) || props;
+  if (isObject) {
+    if (s.additionalProperties !== false) return false;
+    const required = Array.isArray(s.required) ? s.required : [];
+    if (props && !Object.keys(props).every((k) => required.includes(k))) return false;
+  }
+  const subs = [
+    ...Object.values(props ?? {}),
+    s.items,
+    ...(Array.isArray(s.anyOf) ? s.anyOf : []),
+    ...Object.values((s.$defs ?? s.definitions ?? {}) as Record<string, unknown>),
+  ];
+  return subs.every(isStrictSchema);
+}

@@ -8,7 +8,12 @@ export interface Decision {
   task: string;
 }
 
-/** The JSON schema the thinking organ answers in. Kept small: local models follow small schemas best. */
+/**
+ * The JSON schema the thinking organ answers in. Kept small (local models follow small
+ * schemas best) and strict: every object closed and every property required, each tool
+ * call one of the tools with its own arguments, so a provider that enforces schemas holds
+ * her to exactly what her mind can carry out.
+ */
 export const DECISION_SCHEMA = {
   type: "object",
   properties: {
@@ -17,14 +22,18 @@ export const DECISION_SCHEMA = {
       type: "array",
       description: "Tools to use now, in order; empty for none.",
       items: {
-        type: "object",
-        properties: { name: { type: "string", enum: Object.keys(TOOLS) }, args: { type: "object" } },
-        required: ["name", "args"],
+        anyOf: Object.entries(TOOLS).map(([name, tool]) => ({
+          type: "object",
+          properties: { name: { type: "string", enum: [name] }, args: tool.schema },
+          required: ["name", "args"],
+          additionalProperties: false,
+        })),
       },
     },
     task: { type: "string", description: "A short slug for the kind of task asked of you (like write-a-haiku), or empty for plain conversation." },
   },
   required: ["say", "tools", "task"],
+  additionalProperties: false,
 } as const;
 
 /** The answer as a Decision, tolerating the small liberties models take (missing arrays, nulls). */
@@ -49,4 +58,5 @@ export const LESSON_SCHEMA = {
     procedure: { type: "string", description: "A short procedure she can follow next time, in Markdown steps." },
   },
   required: ["intention", "lesson", "procedure"],
+  additionalProperties: false,
 } as const;

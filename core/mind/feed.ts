@@ -23,6 +23,7 @@ const FEED_SCHEMA = {
   type: "object",
   properties: Object.fromEntries(FEED_KEYS.map((k) => [k, { type: "string", description: `The whole new content of ${MEMORY_FILES[k][0]}` }])),
   required: [...FEED_KEYS],
+  additionalProperties: false,
 };
 
 function render(c: FedConversation): string {

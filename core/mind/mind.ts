@@ -90,9 +90,13 @@ export class Mind {
     this.d.name = name;
   }
 
+  /** What waits to be answered: the inbox, and what the beat under way has taken from it. */
   get pending(): number {
-    return this.inbox.length;
+    return this.inbox.length + this.taken;
   }
+
+  /** How many items the beat under way took from the inbox. */
+  private taken = 0;
 
   /**
    * Picks up what came after her last words (she was stopped mid-thought, or sick), so
@@ -242,6 +246,7 @@ export class Mind {
     const ids = items.flatMap((it) => (it.kind === "message" ? [it.entry.id] : []));
     const said: ConversationEntry[] = [];
     const acted = { tools: 0 };
+    this.taken = items.length;
     try {
       await this.steps(items, channel, ids, said, acted);
       this.faults = 0;
@@ -260,6 +265,7 @@ export class Mind {
         else this.blocked((err as Error)?.message ?? String(err));
       }
     } finally {
+      this.taken = 0;
       this.activity("idle");
     }
     if (this.inbox.length && !this.retryTimer) this.kick();

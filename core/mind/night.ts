@@ -22,6 +22,7 @@ const NIGHT_SCHEMA = {
     summary: { type: "string", description: "Two or three sentences about the day, in your own voice." },
   },
   required: [...NIGHT_KEYS, "summary"],
+  additionalProperties: false,
 };
 
 function transcript(entries: ConversationEntry[], name: string): string {

@@ -8,9 +8,24 @@ export interface ToolCall {
   args: Record<string, unknown>;
 }
 
+/**
+ * A tool's arguments as the thinking organ is asked to give them: strict-mode JSON schema
+ * (every property required, an optional one nullable, no other properties), so a provider
+ * that enforces schemas (OpenAI strict, Anthropic strict tools, Ollama's grammar) can hold
+ * her to it.
+ */
+type ArgsSchema = { type: "object"; properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: false };
+
+const argsOf = (properties: Record<string, Record<string, unknown>>): ArgsSchema => ({ type: "object", properties, required: Object.keys(properties), additionalProperties: false });
+const str = (description: string) => ({ type: "string", description });
+const maybe = (description: string, extra: Record<string, unknown> = {}) => ({ type: ["string", "null"], description, ...extra });
+
 interface Tool {
   /** One line for her prompt: what it does and the args it takes. */
   usage: string;
+  /** The shape the organ answers in. */
+  schema: ArgsSchema;
+  /** What the arguments must be to run (lengths, real dates), checked after the shape. */
   args: Joi.ObjectSchema;
   /** Whether its result is something she needs to read before she is done (then the beat takes another step). */
   informs: boolean;
@@ -24,6 +39,7 @@ const day = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/);
 export const TOOLS: Record<string, Tool> = {
   save_note: {
     usage: 'save_note {"text"}: add a line to your notes',
+    schema: argsOf({ text: str("The line to add") }),
     args: Joi.object({ text: text.required() }),
     informs: false,
     async run(memory, { text }) {
@@ -33,6 +49,7 @@ export const TOOLS: Record<string, Tool> = {
   },
   replace_notes: {
     usage: 'replace_notes {"text"}: rewrite your notes entirely (keep what still matters)',
+    schema: argsOf({ text: str("Your whole notes, rewritten") }),
     args: Joi.object({ text: Joi.string().max(200_000).allow("").required() }),
     informs: false,
     async run(memory, { text }) {
@@ -42,6 +59,7 @@ export const TOOLS: Record<string, Tool> = {
   },
   remember_fact: {
     usage: 'remember_fact {"fact"}: keep a fact about the person in what you know of them',
+    schema: argsOf({ fact: str("One fact about the person") }),
     args: Joi.object({ fact: text.required() }),
     informs: false,
     async run(memory, { fact }) {
@@ -50,7 +68,12 @@ export const TOOLS: Record<string, Tool> = {
     },
   },
   set_reminder: {
-    usage: `set_reminder {"text", "due" (ISO local time), "recurrence"?: ${RECURRENCES.join("|")}}: remind the person later`,
+    usage: `set_reminder {"text", "due" (ISO local time), "recurrence": ${RECURRENCES.join("|")} or null}: remind the person later`,
+    schema: argsOf({
+      text: str("What to remind the person of"),
+      due: str("When, as an ISO local time like 2026-11-29T09:00:00"),
+      recurrence: maybe("How often it comes back, or null for once", { enum: [...RECURRENCES, null] }),
+    }),
     args: Joi.object({ text: text.required(), due: Joi.date().iso().required().raw(), recurrence: Joi.valid(...RECURRENCES, null) }),
     informs: false,
     async run(memory, a) {
@@ -60,6 +83,7 @@ export const TOOLS: Record<string, Tool> = {
   },
   list_reminders: {
     usage: "list_reminders {}: the reminders that are set",
+    schema: argsOf({}),
     args: Joi.object({}),
     informs: true,
     async run(memory) {
@@ -69,6 +93,7 @@ export const TOOLS: Record<string, Tool> = {
   },
   cancel_reminder: {
     usage: 'cancel_reminder {"id"}: cancel a reminder (ids come from list_reminders)',
+    schema: argsOf({ id: str("The reminder's id, from list_reminders") }),
     args: Joi.object({ id: Joi.string().max(64).required() }),
     informs: false,
     async run(memory, { id }) {
@@ -77,6 +102,7 @@ export const TOOLS: Record<string, Tool> = {
   },
   recall_day: {
     usage: 'recall_day {"date" (YYYY-MM-DD)}: read the conversation of a past day',
+    schema: argsOf({ date: str("The day, YYYY-MM-DD") }),
     args: Joi.object({ date: day.required() }),
     informs: true,
     async run(memory, { date }) {
@@ -86,7 +112,8 @@ export const TOOLS: Record<string, Tool> = {
     },
   },
   check_calendar: {
-    usage: 'check_calendar {"start"?, "end"? (YYYY-MM-DD)}: days you talked and reminders in a range (default: the next 7 days)',
+    usage: 'check_calendar {"start", "end" (YYYY-MM-DD, or null)}: days you talked and reminders in a range (default: the next 7 days)',
+    schema: argsOf({ start: maybe("First day, YYYY-MM-DD, or null for today"), end: maybe("Last day, YYYY-MM-DD, or null for a week on") }),
     args: Joi.object({ start: day, end: day }),
     informs: true,
     async run(memory, a) {
@@ -109,7 +136,9 @@ export const TOOLS: Record<string, Tool> = {
 export async function runTool(memory: Memory, call: ToolCall): Promise<{ result: string; informs: boolean }> {
   const tool = TOOLS[call.name];
   if (!tool) return { result: `There is no tool '${call.name}'. Your tools: ${Object.keys(TOOLS).join(", ")}.`, informs: true };
-  const { value, error } = tool.args.validate(call.args ?? {}, { stripUnknown: true });
+  // A nullable argument given as null is one not given.
+  const given = Object.fromEntries(Object.entries(call.args ?? {}).filter(([, v]) => v !== null));
+  const { value, error } = tool.args.validate(given, { stripUnknown: true });
   if (error) return { result: `${call.name} was not run: ${error.message}.`, informs: true };
   try {
     return { result: await tool.run(memory, value), informs: tool.informs };

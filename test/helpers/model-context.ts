@@ -39,6 +39,14 @@ export const MOOD_SCHEMA = {
   additionalProperties: false,
 };
 
+/**
+ * The same shape left open (no `additionalProperties: false`), which strict mode cannot
+ * take: it is asked for best effort, so a provider may answer outside it — what the retry
+ * that quotes the problem is for. (Asked strictly, the real services never answer outside
+ * the schema, and the fakes refuse to be scripted to.)
+ */
+export const LOOSE_MOOD_SCHEMA = { type: "object", properties: MOOD_SCHEMA.properties, required: MOOD_SCHEMA.required };
+
 /** The plain exchange the think tests start with: her identity, then the person's greeting. */
 export const MORNING: ChatMessage[] = [
   { role: "system", content: "You are Ada's companion." },

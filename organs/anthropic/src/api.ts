@@ -26,7 +26,7 @@ export interface Api {
    * each silence between two events — not the whole answer, which may be long. Errors
    * thrown by `onEvent` pass through unchanged.
    */
-  stream(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, notFound?: string): Promise<void>;
+  stream(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, notFound?: string, extraHeaders?: Record<string, string>): Promise<void>;
   /** The text with the api key taken out, for anything that quotes the provider. */
   scrub(text: string): string;
 }
@@ -84,13 +84,13 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
       }
     },
 
-    async stream(path, body, onEvent, notFound) {
+    async stream(path, body, onEvent, notFound, extraHeaders) {
       const idle = idleTimer(ctx.timeoutMs, ctx.signal, `silent for ${seconds(ctx.timeoutMs)}`);
       const { signal, arm, silent } = idle;
       try {
         let res: Response;
         try {
-          const init: RequestInit = { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
+          const init: RequestInit = { method: "POST", headers: { ...headers, ...extraHeaders, "content-type": "application/json" }, body: JSON.stringify(body) };
           res = await organRequest(target, base + path, init, { ...opts(notFound), timeoutMs: NO_TOTAL_LIMIT, signal });
         } catch (err) {
           if (silent()) throw new OrganFault("timeout", target, null, `no answer within ${seconds(ctx.timeoutMs)} — the API may be overloaded; try again later.`, { cause: err });

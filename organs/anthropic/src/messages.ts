@@ -13,7 +13,12 @@ export interface ForcedTool {
   name: string;
   description: string;
   input_schema: Record<string, unknown>;
+  /** Strict tool use: the API holds the input to the schema exactly (a beta, asked for by header). */
+  strict?: boolean;
 }
+
+/** The beta that strict tool use needs. */
+export const STRICT_BETA = "structured-outputs-2025-11-13";
 
 export interface Answer {
   /** The text blocks, joined. */
@@ -121,6 +126,7 @@ export async function ask(api: Api, prompt: WirePrompt, opts: { tool?: ForcedToo
       }
     },
     `model '${spec.model}' not found — see the model list in the Anthropic console`,
+    opts.tool?.strict ? { "anthropic-beta": STRICT_BETA } : undefined,
   );
   if (!started) throw new OrganFault("malformed", target, 200, "answered /v1/messages without a message_start event — is the url the Anthropic API (https://api.anthropic.com)?");
   if (!stopped) throw new OrganFault("malformed", target, 200, "the /v1/messages stream ended before message_stop — the answer is incomplete.");

@@ -1,4 +1,4 @@
-import { answerWithSchema, type ChatMessage, type Thinker } from "eternego/plugin";
+import { answerWithSchema, isStrictSchema, type ChatMessage, type Thinker } from "eternego/plugin";
 import type { Api } from "./api.js";
 import { ask, type ForcedTool } from "./messages.js";
 import { toWire } from "./wire.js";
@@ -11,10 +11,12 @@ const DESCRIPTION = "Give your answer through this tool. Its input is your whole
  * anything else (an array, a string) is wrapped as `{answer: …}` and unwrapped again.
  */
 function answerTool(schema: Record<string, unknown>): { tool: ForcedTool; unwrap(input: unknown): unknown } {
-  if (schema.type === "object") return { tool: { name: TOOL, description: DESCRIPTION, input_schema: schema }, unwrap: (i) => i };
+  // A schema strict mode can take is sent strict, so the API itself holds her to it.
+  const tool = (input_schema: Record<string, unknown>): ForcedTool => ({ name: TOOL, description: DESCRIPTION, input_schema, ...(isStrictSchema(input_schema) ? { strict: true } : {}) });
+  if (schema.type === "object") return { tool: tool(schema), unwrap: (i) => i };
   const input_schema = { type: "object", properties: { answer: schema }, required: ["answer"], additionalProperties: false };
   return {
-    tool: { name: TOOL, description: DESCRIPTION, input_schema },
+    tool: tool(input_schema),
     unwrap: (i) => (i && typeof i === "object" && "answer" in i ? (i as { answer: unknown }).answer : undefined),
   };
 }

@@ -1,4 +1,4 @@
-import { OrganFault, type ChatMessage } from "eternego/plugin";
+import { OrganFault, isStrictSchema, type ChatMessage } from "eternego/plugin";
 
 /**
  * How a structured answer is asked for, strongest first: the server enforces the schema
@@ -34,29 +34,6 @@ export function weakerAfter(level: FormatLevel, err: unknown): FormatLevel | nul
   return /response_format|json_schema|json_object|structured output|guided/i.test(err.message) ? WEAKER[level] : null;
 }
 
-/**
- * Whether OpenAI's strict mode can take this schema: every object closed
- * (`additionalProperties: false`) and every property required, all the way down. A schema
- * that is not gets `strict: false` — still the json_schema level, only best effort.
- */
-export function strictable(schema: unknown): boolean {
-  if (!schema || typeof schema !== "object") return true;
-  const s = schema as Record<string, unknown>;
-  const props = s.properties && typeof s.properties === "object" ? (s.properties as Record<string, unknown>) : null;
-  if (s.type === "object" || props) {
-    if (s.additionalProperties !== false) return false;
-    const required = Array.isArray(s.required) ? s.required : [];
-    if (props && !Object.keys(props).every((k) => required.includes(k))) return false;
-  }
-  const subs = [
-    ...Object.values(props ?? {}),
-    s.items,
-    ...(Array.isArray(s.anyOf) ? s.anyOf : []),
-    ...Object.values((s.$defs ?? s.definitions ?? {}) as Record<string, unknown>),
-  ];
-  return subs.every(strictable);
-}
-
 // Schemas a server refused in strict mode (a keyword strict mode does not take): asked for
 // without `strict` from then on. Weak, so a schema the mind drops is forgotten with it.
 const strictRefused = new WeakSet<object>();
@@ -64,7 +41,7 @@ const strictRefused = new WeakSet<object>();
 /** True when `err` is the server refusing this schema in strict mode (not json_schema itself). */
 export function strictRefusal(err: unknown, schema: Record<string, unknown>): boolean {
   if (!(err instanceof OrganFault) || err.kind !== "rejected" || err.httpStatus !== 400) return false;
-  if (strictRefused.has(schema) || !strictable(schema) || !/invalid schema/i.test(err.message)) return false;
+  if (strictRefused.has(schema) || !isStrictSchema(schema) || !/invalid schema/i.test(err.message)) return false;
   strictRefused.add(schema);
   return true;
 }
@@ -78,7 +55,7 @@ function schemaName(schema: Record<string, unknown>): string {
 /** The `response_format` field for a level, or nothing. */
 export function responseFormat(level: FormatLevel, schema: Record<string, unknown>): Record<string, unknown> {
   if (level === "json_schema") {
-    const strict = !strictRefused.has(schema) && strictable(schema);
+    const strict = !strictRefused.has(schema) && isStrictSchema(schema);
     return { response_format: { type: "json_schema", json_schema: { name: schemaName(schema), schema, strict } } };
   }
   if (level === "json_object") return { response_format: { type: "json_object" } };

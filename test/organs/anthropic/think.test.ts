@@ -2,7 +2,7 @@ import t, { type Test } from "tap";
 import anthropic from "../../../organs/anthropic/index.js";
 import { OrganFault, type OrganSpec, type ThinkRequest } from "../../../core/api/index.js";
 import { FAKE_KEY, startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from "../../fixtures/fake-anthropic.js";
-import { MORNING, MOOD_SCHEMA as SCHEMA, thinkWithBrokenListener } from "../../helpers/model-context.js";
+import { LOOSE_MOOD_SCHEMA as LOOSE, MORNING, MOOD_SCHEMA as SCHEMA, thinkWithBrokenListener } from "../../helpers/model-context.js";
 import { context, type RecordingContext } from "./context.js";
 
 /** Her identity: long enough (over 1024 tokens) for the API to cache it. */
@@ -74,11 +74,27 @@ t.test("a schema that is not an object is wrapped as {answer} for the tool and u
   t.same(f.messages()[0]!.body.tools[0].input_schema, { type: "object", properties: { answer: list }, required: ["answer"], additionalProperties: false });
 });
 
-t.test("invalid, then valid: one retry that quotes the problem", async (t) => {
+t.test("a schema strict mode can take goes as a strict tool, with the beta that asks for it", async (t) => {
+  const { f, spec } = await fake(t);
+  f.reply({ tool: { say: "hi", mood: "calm" } });
+  await think(spec, context(), { messages: [{ role: "user", content: "hi" }], schema: SCHEMA });
+  const [req] = f.messages();
+  t.equal(req!.body.tools[0].strict, true, "strict");
+  t.match(req!.headers["anthropic-beta"], /structured-outputs-2025-11-13/);
+  f.reply({ tool: { say: 42, mood: "glad" } });
+  const before = f.messages().length;
+  await think(spec, context(), { messages: [{ role: "user", content: "hi" }], schema: SCHEMA }).catch(() => null);
+  t.equal(f.messages()[before]!.status, 500, "the fake will not be scripted to break a strict schema (the real API never does): a 500, not an answer outside it");
+  f.reply({ tool: { say: "hi" } });
+  await think(spec, context(), { messages: [{ role: "user", content: "hi" }], schema: LOOSE }).catch(() => null);
+  t.equal(f.messages().at(-1)!.body.tools[0].strict, undefined, "an open schema goes best effort, not strict");
+});
+
+t.test("invalid, then valid: one retry that quotes the problem (a schema asked best effort)", async (t) => {
   const { f, spec } = await fake(t);
   f.reply({ tool: { say: 42, mood: "glad" } }, { tool: { say: "forty-two", mood: "glad" } });
   const ctx = context();
-  const r = await think(spec, ctx, { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "a number?" }], schema: SCHEMA });
+  const r = await think(spec, ctx, { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "a number?" }], schema: LOOSE });
   t.same(r.json, { say: "forty-two", mood: "glad" });
   const [first, second] = f.messages();
   t.equal(f.messages().length, 2);
@@ -108,7 +124,7 @@ t.test("a tool input cut short (max_tokens) is asked for again, not a crash", as
 t.test("twice invalid: a malformed organ fault, not a crash", async (t) => {
   const { f, spec } = await fake(t);
   f.reply({ tool: { say: "x" } }, { tool: { say: "x", mood: "furious" } });
-  const err = await think(spec, context(), { messages: [{ role: "user", content: "hi" }], schema: SCHEMA }).catch((e) => e);
+  const err = await think(spec, context(), { messages: [{ role: "user", content: "hi" }], schema: LOOSE }).catch((e) => e);
   t.ok(err instanceof OrganFault, String(err));
   t.equal(err.kind, "malformed");
   t.match(err.message, `Organ 'thinking' (anthropic, claude-sonnet-4-5) at ${f.url}: answered twice without JSON that fits the schema`);

@@ -2,7 +2,7 @@ import t, { type Test } from "tap";
 import openai from "../../../organs/openai/index.js";
 import { OrganFault, type OrganSpec } from "../../../core/api/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../../fixtures/fake-openai.js";
-import { MOOD_SCHEMA as schema, thinkWithBrokenListener } from "../../helpers/model-context.js";
+import { LOOSE_MOOD_SCHEMA as loose, MOOD_SCHEMA as schema, thinkWithBrokenListener } from "../../helpers/model-context.js";
 import { context } from "./context.js";
 
 const KEY = "sk-test-think-0123456789abcdef";
@@ -51,6 +51,17 @@ t.test("a url without /v1 is normalised to the API base", async (t) => {
   t.ok(chats(f).every((r) => r.status === 200));
 });
 
+t.test("strict mode: a scripted answer that breaks the schema is refused by the fake, as the real API never gives one", async (t) => {
+  const { fake: f, spec } = await fake(t);
+  f.reply('{"say":"hi","mood":"furious"}');
+  await openai.think!(spec, context()).think({ messages: [{ role: "user", content: "hi" }], schema }).catch(() => null);
+  t.equal(chats(f)[0]!.status, 500, "a 500, not an answer outside the schema");
+  const lenient = await fake(t, { lenient: true });
+  lenient.fake.reply('{"say":"hi","mood":"furious"}', '{"say":"hi","mood":"calm"}');
+  const r = await openai.think!(lenient.spec, context()).think({ messages: [{ role: "user", content: "hi" }], schema });
+  t.same(r.json, { say: "hi", mood: "calm" }, "a lenient local server may break it: the retry then mends it");
+});
+
 t.test("schema: strict json_schema response_format, schema-valid JSON back", async (t) => {
   const { fake: f, spec } = await fake(t);
   f.reply('{"say":"hi","mood":"glad"}');
@@ -62,11 +73,11 @@ t.test("schema: strict json_schema response_format, schema-valid JSON back", asy
   t.same(req!.body.messages, [{ role: "user", content: "Greet me" }], "the server enforces the schema, so the prompt is left alone");
 });
 
-t.test("one retry quoting the validation error, then valid JSON", async (t) => {
+t.test("one retry quoting the validation error, then valid JSON (a schema asked best effort)", async (t) => {
   const { fake: f, spec } = await fake(t);
   f.reply({ content: '{"say":"hi","mood":"furious"}', usage: { prompt_tokens: 10, completion_tokens: 4 } }, { content: '{"say":"hi","mood":"calm"}', usage: { prompt_tokens: 30, completion_tokens: 4 } });
   const ctx = context();
-  const r = await openai.think!(spec, ctx).think({ messages: [{ role: "user", content: "Greet me" }], schema });
+  const r = await openai.think!(spec, ctx).think({ messages: [{ role: "user", content: "Greet me" }], schema: loose });
   t.same(r.json, { say: "hi", mood: "calm" });
   t.same(r.usage, { input: 40, output: 8 }, "usage of both calls");
   t.same(ctx.usages, [{ input: 10, output: 4 }, { input: 30, output: 4 }], "each call reported");
@@ -80,7 +91,7 @@ t.test("one retry quoting the validation error, then valid JSON", async (t) => {
 t.test("two misses: a malformed organ fault, not a crash", async (t) => {
   const { fake: f, spec } = await fake(t);
   f.reply("Hello there!", "Still no JSON, sorry.");
-  const err = await openai.think!(spec, context()).think({ messages: [{ role: "user", content: "hi" }], schema }).catch((e) => e);
+  const err = await openai.think!(spec, context()).think({ messages: [{ role: "user", content: "hi" }], schema: loose }).catch((e) => e);
   t.ok(err instanceof OrganFault);
   t.equal(err.kind, "malformed");
   t.equal(chats(f).length, 2);
