@@ -405,8 +405,24 @@ t.test("the port answers only once boot is done: active personas already run, a 
   }
   const last = ids[ids.length - 1]!;
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, "daemon", "--port", String(port)], { env: childEnv(home), cwd: ROOT, stdio: "ignore" });
+  const proc = spawn(process.execPath, [BIN, "daemon", "--port", String(port)], { env: childEnv(home), cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  // The CLI prints this once the daemon's start is over, boot included: after it, nothing of the boot is left to run.
+  let out = "";
+  const booted = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the daemon never said it was running\nstdout: ${out}`)), STEP_MS);
+    proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      if (!/Eternego is running at /.test(out)) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.once("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`the daemon exited before it said it was running\nstdout: ${out}`));
+    });
+  });
+  booted.catch(() => {}); // awaited below; a failure before then must not go unhandled
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
     await exited;
@@ -424,7 +440,7 @@ t.test("the port answers only once boot is done: active personas already run, a 
   const list = await (await fetch(`http://127.0.0.1:${port}/api/personas`)).json() as { personas: { id: string; status: string; running: boolean }[] };
   t.equal(list.personas.length, 30);
   t.equal(list.personas.filter((p) => p.running).length, 29, "every other active persona is already running");
-  await new Promise((r) => setTimeout(r, 300));
+  await booted;
   const her = (await (await fetch(`http://127.0.0.1:${port}/api/persona/${last}`)).json() as { persona: { status: string; running: boolean } }).persona;
   t.same({ status: her.status, running: her.running }, { status: "hibernate", running: false }, "the boot did not undo the stop");
 });

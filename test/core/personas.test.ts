@@ -8,6 +8,7 @@ import t, { type Test } from "tap";
 import type { PersonaChangedEvent } from "../../core/api/events.js";
 import { startDaemon, tempHome, type TestDaemon } from "../helpers/daemon.js";
 import { startFakeOllama, type FakeOllama } from "../fixtures/fake-ollama.js";
+import { connect } from "../fixtures/plugins-host/net.js";
 import { prepared } from "../fixtures/plugins/keyed-model.js";
 
 // The persona lifecycle and configuration through real HTTP on a real home folder
@@ -54,11 +55,38 @@ function paths(home: string, id: string) {
   return { dir, persona: path.join(dir, "persona.json"), secrets: path.join(dir, "secrets.json") };
 }
 
-/** Records `persona:changed` events from the daemon's bus. */
-function watch(d: TestDaemon): PersonaChangedEvent[] {
+interface Watcher {
+  /** Every `persona:changed` this client was sent, in order. */
+  seen: PersonaChangedEvent[];
+  /** Resolves once `check()` holds, looked at now and after each event; rejects after `ms`. */
+  until(what: string, check: () => boolean, ms?: number): Promise<void>;
+}
+
+/** A real socket.io client recording `persona:changed`, which the daemon sends to every client. */
+async function watch(t: T, d: TestDaemon): Promise<Watcher> {
+  const { socket, connected, error } = await connect(d.url, { transports: ["websocket"] });
+  t.teardown(() => void socket.close());
+  if (!connected) throw error;
   const seen: PersonaChangedEvent[] = [];
-  d.daemon.parts.bus.on("persona:changed", (e) => seen.push(e));
-  return seen;
+  const looks = new Set<() => void>();
+  socket.on("persona:changed", (e) => {
+    seen.push(e);
+    for (const look of looks) look();
+  });
+  const until = (what: string, check: () => boolean, ms = 5000) => {
+    let look!: () => void;
+    let timer!: NodeJS.Timeout;
+    return new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; persona:changed seen: ${JSON.stringify(seen.map((e) => [e.change, e.persona?.state, e.persona?.status]))}`)), ms);
+      look = () => void (check() && resolve());
+      looks.add(look);
+      look();
+    }).finally(() => {
+      clearTimeout(timer);
+      looks.delete(look);
+    });
+  };
+  return { seen, until };
 }
 
 async function create(t: T, d: TestDaemon, body: object): Promise<string> {
@@ -199,7 +227,8 @@ t.test("list and get: sorted by creation, the same view either way", async (t) =
 t.test("start, stop, restart, delete: semantics, idempotence and what is on disk", async (t) => {
   const ollama = await fakeOllama(t);
   const d = await startDaemon(t);
-  const seen = watch(d);
+  const w = await watch(t, d);
+  const { seen } = w;
   const id = await create(t, d, { name: "Ada", organs: { thinking: { provider: "ollama", model: "llama3.2", url: ollama.url } } });
   const p = paths(d.home, id);
   const view = async () => (await d.api("GET", `/api/persona/${id}`)).body.persona;
@@ -252,10 +281,15 @@ t.test("start, stop, restart, delete: semantics, idempotence and what is on disk
   t.match(await view(), { status: "active", running: true });
   t.equal(readJson(p.persona).status, "active");
 
-  await sleep(20);
-  const states = seen.filter((e) => e.id === id && e.change === "state").map((e) => e.persona?.state);
-  t.ok(states.includes("stopped") && states.includes("running"), "state changes were pushed");
-  t.ok(seen.some((e) => e.id === id && e.change === "status" && e.persona?.status === "hibernate"), "the status change was pushed");
+  // Every start and stop above, in order: created, stop, start, restart, (two refused restarts: nothing), stop, restart.
+  const up = ["starting", "running"];
+  const down = ["stopping", "stopped"];
+  const pushed = [...up, ...down, ...up, ...down, ...up, ...down, ...up];
+  const states = () => seen.filter((e) => e.id === id && e.change === "state").map((e) => e.persona?.state);
+  // Her last start is the last thing pushed; the socket keeps the daemon's order.
+  await w.until("the state change of her last start", () => states().length >= pushed.length);
+  t.same(states(), pushed, "state changes were pushed");
+  t.same(seen.filter((e) => e.id === id && e.change === "status").map((e) => e.persona?.status), ["hibernate", "active", "hibernate", "active"], "the status changes were pushed");
   t.notMatch(JSON.stringify(seen), /api_key|diary_key/, "events carry no secret");
 
   seen.length = 0;
@@ -268,7 +302,7 @@ t.test("start, stop, restart, delete: semantics, idempotence and what is on disk
   t.same((await d.api("GET", "/api/personas")).body, { personas: [] });
   t.same((await d.api("POST", `/api/persona/${id}/delete`)).body, { detail: `No persona with id '${id}'.` }, "delete twice: 404");
   t.equal((await d.api("POST", `/api/persona/${id}/start`)).status, 404, "cannot start a deleted persona");
-  await sleep(20);
+  await w.until("her deletion pushed", () => seen.some((e) => e.id === id && e.change === "deleted"));
   t.ok(seen.some((e) => e.id === id && e.change === "deleted" && e.persona === undefined), "deletion was pushed");
 
   // Deleting a stopped persona works too.
@@ -310,7 +344,8 @@ t.test("update: name and status", async (t) => {
 t.test("update: organs are prepared, refused changes leave everything as it was", async (t) => {
   const ollama = await fakeOllama(t, ["llama3.2", "llava"]);
   const d = await startDaemon(t);
-  const seen = watch(d);
+  const w = await watch(t, d);
+  const { seen } = w;
   const thinking = { provider: "ollama", model: "llama3.2", url: ollama.url };
   const id = await create(t, d, { name: "Ada", organs: { thinking, vision: { ...thinking, model: "llava" } } });
   const p = paths(d.home, id);
@@ -331,11 +366,15 @@ t.test("update: organs are prepared, refused changes leave everything as it was"
 
   // An unchanged organ is not prepared again and does not restart her.
   const tags = ollama.requests.length;
+  await w.until("her first start pushed", () => seen.some((e) => e.change === "state" && e.persona?.state === "running"));
   seen.length = 0;
   r = await d.api("POST", `/api/persona/${id}/update`, { organs: { thinking: { ...thinking, url: ollama.url + "/" } } });
   t.equal(r.status, 200);
   t.equal(ollama.requests.length, tags, "the same organ is not prepared again");
   t.equal(d.daemon.parts.agents.get(id), agent, "and she was not restarted");
+  // The update is pushed after whatever it did to her, so once it is here a restart would be too.
+  await w.until("the update pushed", () => seen.some((e) => e.change === "updated"));
+  t.same(seen.filter((e) => e.change === "state"), [], "no state change was pushed");
 
   // A changed organ on a running persona: prepared, saved, and her agent restarted with it.
   ollama.models.add("qwen3:latest");
@@ -347,9 +386,9 @@ t.test("update: organs are prepared, refused changes leave everything as it was"
   const now = d.daemon.parts.agents.get(id);
   t.not(now, agent, "a new agent");
   t.equal(now.persona.organs.thinking?.model, "qwen3", "running with the new organ");
-  await sleep(20);
-  const states = seen.filter((e) => e.change === "state").map((e) => e.persona?.state);
-  t.ok(states.length >= 2, `state changes pushed: ${states.join(", ")}`);
+  // The update is pushed once her restart is done, after its state changes.
+  await w.until("the update pushed", () => seen.some((e) => e.change === "updated"));
+  t.same(seen.filter((e) => e.change === "state").map((e) => e.persona?.state), ["stopping", "stopped", "starting", "running"], "her restart was pushed");
   t.ok(seen.some((e) => e.change === "updated" && e.persona?.organs.thinking?.model === "qwen3"), "the update was pushed");
 
   // Removing an optional organ with null.

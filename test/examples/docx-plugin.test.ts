@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
 import docxPlugin from "../../examples/plugins/docx/index.js";
@@ -6,6 +8,8 @@ import { startFakeOllama } from "../fixtures/fake-ollama.js";
 import { incoming, perceptionContext } from "../fixtures/files/incoming.js";
 import { docx, pdf, plainZip } from "../fixtures/files/samples.js";
 import { startDaemon } from "../helpers/daemon.js";
+import { waitFor } from "../fixtures/plugins-host/net.js";
+import { living } from "../mind/helpers.js";
 
 // The example third-party perception plugin, loaded the way a person loads one (`--plugin PATH`).
 
@@ -52,6 +56,24 @@ t.test("a zip that is not a Word document, or a damaged one: an error saying it 
   const cut = docx(LETTER);
   const broken = await docxPlugin.perceive(incoming(t, "cut.docx", cut.subarray(0, cut.length - 30)), perceptionContext()).catch((e) => e);
   t.match(broken.message, /could not be read/);
+});
+
+t.test("the daemon keeps what the plugin logs, with its fields: attaching a zip that is not a Word document", async (t) => {
+  const { d, id } = await living(t, { plugins: [PLUGIN] });
+  const form = new FormData();
+  form.append("file", new Blob([plainZip()]), "photos.docx");
+  const r = await d.api("POST", `/api/persona/${id}/attach`, form);
+  t.equal(r.status, 400, JSON.stringify(r.body));
+  t.match(r.body.detail, /the Word document could not be read/);
+  // pino writes the log file asynchronously: wait for the line, and fail if it never comes.
+  const file = path.join(d.home, "logs", "eternego.log");
+  const lines = () => {
+    const text = fs.readFileSync(file, "utf8");
+    // Whole lines only: the last one may be half written.
+    return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  };
+  const line = await waitFor("the plugin's warning in eternego.log", () => lines().find((l) => l.plugin === "docx" && l.file === "photos.docx"));
+  t.match(line, { level: 40, plugin: "docx", persona: id, msg: "mammoth could not read the document", file: "photos.docx", error: /main document part/ }, "mammoth's reason is in the daemon's log, as its own field");
 });
 
 t.test("with --plugin the daemon lists it and .docx becomes a capability; without it .docx is absent", async (t) => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Zip, ZipDeflate, zipSync, strToU8 } from "fflate";
 import t from "tap";
 import type { ChatRequest } from "../fixtures/fake-ollama.js";
-import { living, watch } from "./helpers.js";
+import { living, watch, when } from "./helpers.js";
 
 const isFeed = (req: ChatRequest) => JSON.stringify(req.format ?? {}).includes('"struggles"') && !JSON.stringify(req.format ?? {}).includes('"persona_trait"');
 
@@ -44,6 +44,7 @@ const claudeExport = [
   },
 ];
 
+
 function upload(name: string, bytes: Uint8Array | string, source?: string) {
   const f = new FormData();
   f.append("history", new Blob([bytes]), name);
@@ -66,7 +67,9 @@ t.test("feed: a ChatGPT export (.zip or conversations.json) teaches her the pers
   };
   const socket = await watch(t, d, id);
   const progress: any[] = [];
+  const activity: string[] = [];
   socket.on("feed:progress", (e) => progress.push(e));
+  socket.on("mind:activity", (e) => activity.push(e.activity));
 
   const zip = zipSync({ "Export/conversations.json": strToU8(JSON.stringify(chatgptExport())), "Export/chat.html": strToU8("<html></html>") });
   const r = await d.api("POST", `/api/persona/${id}/feed`, upload("chatgpt-export.zip", zip));
@@ -77,7 +80,9 @@ t.test("feed: a ChatGPT export (.zip or conversations.json) teaches her the pers
   t.notMatch(sent, /EDITED AWAY/, "only the branch that was kept");
   t.equal(fs.readFileSync(path.join(home, "person.md"), "utf8"), "# What I know about the person\n\n- Started the cello at 40.\n");
   t.equal(fs.readFileSync(path.join(home, "traits.md"), "utf8"), "# The person's traits\n\nBrave about new things.\n");
-  await new Promise((res) => setTimeout(res, 30));
+  // "idle" is pushed once her reading is over, after every feed:progress of it, on the same socket.
+  await when(socket, "mind:activity", () => activity.includes("idle"), "mind:activity idle after the feed");
+  t.same(activity, ["reflecting", "idle"]);
   t.same(progress.map((p) => [p.done, p.total]), [[0, 1], [1, 1]]);
 
   const c = await d.api("POST", `/api/persona/${id}/feed`, upload("conversations.json", JSON.stringify(claudeExport)));

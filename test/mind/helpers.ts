@@ -1,10 +1,19 @@
 import { io as connect, type Socket } from "socket.io-client";
 import type { Test } from "tap";
+import { TOOLS } from "../../core/mind/tools.js";
 import { startFakeOllama, type ChatRequest, type FakeOllama } from "../fixtures/fake-ollama.js";
 import { startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
-/** What the fake model answers to a decision request: the JSON her mind asks for. */
-export const decide = (say: string, tools: { name: string; args: object }[] = [], task = "") => JSON.stringify({ say, tools, task });
+/**
+ * What the fake model answers to a decision request: the JSON her mind asks for, as a model
+ * held to the schema gives it — an argument a tool may go without is there as null.
+ */
+export const decide = (say: string, tools: { name: string; args: object }[] = [], task = "") =>
+  JSON.stringify({
+    say,
+    tools: tools.map((c) => ({ name: c.name, args: { ...Object.fromEntries(Object.keys(TOOLS[c.name]?.schema.properties ?? {}).map((k) => [k, null])), ...c.args } })),
+    task,
+  });
 
 /** The text of the last person message in a request, without the time stamp her prompt adds. */
 export function lastWords(req: ChatRequest): string {
@@ -60,4 +69,22 @@ export async function until<T>(check: () => Promise<T> | T, ms = 5000, what = "t
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleepMs(20);
   }
+}
+
+/** Settles as `p` does, or rejects after `ms` naming what never came, so a wait cannot pass by running out. */
+export function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer!: NodeJS.Timeout;
+  const out = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  return Promise.race([p, out]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves once `check()` holds, looked at now and after each `event` on the socket; rejects after `ms`. */
+export function when(socket: { on(e: string, f: () => void): unknown; off(e: string, f: () => void): unknown }, event: string, check: () => boolean, what: string, ms?: number): Promise<void> {
+  let look!: () => void;
+  const seen = new Promise<void>((resolve) => {
+    look = () => void (check() && resolve());
+    socket.on(event, look);
+    look();
+  });
+  return within(seen, what, ms).finally(() => socket.off(event, look));
 }

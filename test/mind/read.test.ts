@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
-import { decide, isDecision, lastWords, living, watch } from "./helpers.js";
+import type { ChatRequest } from "../fixtures/fake-ollama.js";
+import { decide, isDecision, lastWords, living, until, watch, when, within } from "./helpers.js";
+
+
 
 t.test("a plain message: one thinking call, her answer over HTTP, socket.io and in conversation.jsonl", async (t) => {
   const { d, ollama, id, calls } = await living(t);
@@ -42,7 +45,8 @@ t.test("her words stream as chat:delta (only the words, not the JSON), then the 
   socket.on("chat:message", (e) => messages.push(e));
   const r = await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "hi" });
   t.equal(r.status, 200);
-  await new Promise((res) => setTimeout(res, 50));
+  // "idle" closes the beat: every delta and her message went out before it, on the same socket.
+  await when(socket, "mind:activity", () => activity.includes("idle"), "mind:activity idle after her beat");
   t.ok(deltas.length > 3, `several deltas (${deltas.length})`);
   t.equal(deltas.map((x) => x.text).join(""), 'Well, "hello" — line one\nline two ünïcode');
   t.ok(deltas.every((x) => x.reply_to === r.body.id && x.persona === id));
@@ -68,10 +72,14 @@ t.test("read: ?wait=0 or no wait answers 202 at once; a wait that runs out answe
 
 t.test("stopped mid-thought: the stop does not wait for the model, and the message is answered when she starts again", async (t) => {
   const { d, ollama, id, calls } = await living(t);
-  ollama.hang(1, "/api/chat");
+  // The model takes her question and does not answer it while the test runs.
+  let release!: () => void;
+  ollama.reply({ held: new Promise<void>((r) => (release = r)) });
+  t.teardown(() => release());
+  const asked = new Promise<void>((resolve) => (ollama.onChat = (event, body) => void (event === "request" && isDecision(body as ChatRequest) && resolve())));
   const r = await d.api("POST", `/api/persona/${id}/read`, { message: "are you there?" });
   t.equal(r.status, 202);
-  await new Promise((res) => setTimeout(res, 200));
+  await within(asked, "her question to reach the model");
   t.equal(calls().length, 1, "she was thinking");
   const began = Date.now();
   t.same((await d.api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
@@ -79,7 +87,6 @@ t.test("stopped mid-thought: the stop does not wait for the model, and the messa
   ollama.brain = (req) => decide(`yes: ${lastWords(req)}`);
   t.same((await d.api("POST", `/api/persona/${id}/start`)).body, { status: "started" });
   const conv = path.join(d.home, "personas", id, "home", "conversation.jsonl");
-  const { until } = await import("./helpers.js");
   await until(() => fs.readFileSync(conv, "utf8").includes("yes: are you there?"), 5000, "the answer after the restart");
   const lines = fs.readFileSync(conv, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   t.equal(lines.filter((e) => e.text === "are you there?").length, 1, "the message is there once");

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
 import { startFakeOllama } from "../fixtures/fake-ollama.js";
-import { decide, isDecision, lastWords, living, until, watch } from "./helpers.js";
+import { decide, isDecision, lastWords, living, until, watch, within } from "./helpers.js";
+
 
 t.test("a thinking organ that starts refusing connections makes her sick; started again after it recovers, she answers what waited", async (t) => {
   const { d, ollama, id } = await living(t);
@@ -10,6 +11,9 @@ t.test("a thinking organ that starts refusing connections makes her sick; starte
   const socket = await watch(t, d, id);
   const faults: any[] = [];
   socket.on("organ:fault", (e) => faults.push(e));
+  let fellSick!: () => void;
+  const sick = new Promise<void>((resolve) => (fellSick = resolve));
+  socket.on("persona:changed", (e) => e.id === id && e.change === "status" && e.persona?.status === "sick" && fellSick());
   t.equal((await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "one" })).status, 200);
 
   const port = new URL(ollama.url).port;
@@ -17,15 +21,15 @@ t.test("a thinking organ that starts refusing connections makes her sick; starte
   const r = await d.api("POST", `/api/persona/${id}/read`, { message: "are you there?" });
   t.equal(r.status, 202);
 
-  const view = await until(async () => {
-    const v = (await d.api("GET", "/api/personas")).body.personas[0];
-    return v.status === "sick" ? v : null;
-  }, 15_000, "her sickness");
+  // Her sickness is pushed once she is stopped, after every organ:fault of hers, on the same socket.
+  await within(sick, "persona:changed saying she is sick", 15_000);
+  const view = (await d.api("GET", "/api/personas")).body.personas[0];
   t.match(view, { status: "sick", running: false, state: "stopped" });
   t.match(view.status_reason, /connection refused/);
   t.match(view.status_reason, new RegExp(`127\\.0\\.0\\.1:${port}`), "the reason names where");
-  t.ok(faults.length >= 1, "organ:fault was pushed");
-  t.match(faults[0], { persona: id, role: "thinking", provider: "ollama", model: "llama3.2" });
+  // Three thinking failures in a row make her sick (the first try and two more): one organ:fault each.
+  t.equal(faults.length, 3, "organ:fault was pushed for each try");
+  for (const f of faults) t.match(f, { persona: id, role: "thinking", provider: "ollama", model: "llama3.2", detail: /connection refused/ });
 
   const diag = await d.api("GET", `/api/persona/${id}/diagnose`);
   t.equal(diag.status, 200);

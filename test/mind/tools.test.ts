@@ -81,10 +81,19 @@ t.test("a fault after her tools ran does not run them again: one reminder, not t
   const r = await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "remind me to water the plants" });
   t.equal(r.status, 200);
   t.same(r.body.replies.map((x: any) => x.text), ["Setting it."], "what she said before the fault is her answer");
-  await new Promise((res) => setTimeout(res, 200));
   t.equal(ollama.requests.filter((q) => q.path === "/api/chat" && q.status === 400).length, 1, "the second step did fault");
   t.match((await d.api("GET", `/api/persona/${id}/diagnose`)).body.organs.thinking.last_fault, { detail: /bad mood/ });
+
+  // The fault armed a retry, and no new beat starts before it has run: her answer to the next
+  // message comes after it. A retry that ran the beat again would show there as one more
+  // thinking call, a second reminder, or her next answer answering the first message too.
+  ollama.brain = (req) => decide(`ok: ${lastWords(req)}`);
+  const next = await d.api("POST", `/api/persona/${id}/read?wait=10`, { message: "thanks" });
+  t.equal(next.status, 200, JSON.stringify(next.body));
+  t.same(next.body.replies.map((x: any) => x.text), ["ok: thanks"]);
   t.equal(fs.readdirSync(path.join(home, "destiny")).length, 1, "the reminder was set once");
-  t.equal(calls().filter(isDecision).length, 2, "the beat was not tried again from the start");
+  t.equal(calls().filter(isDecision).length, 3, "the beat was not tried again from the start: its two steps, then one for the next message");
+  const said = fs.readFileSync(path.join(home, "conversation.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.from === "persona");
+  t.same(said.map((e) => [e.text, e.answers]), [["Setting it.", [r.body.id]], ["ok: thanks", [next.body.id]]], "each message answered once");
   t.match((await d.api("GET", `/api/persona/${id}`)).body.persona, { status: "active", running: true });
 });

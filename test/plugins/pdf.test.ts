@@ -7,6 +7,8 @@ import { perceptionSchema } from "../../core/plugin-schemas.js";
 import { loadPlugins } from "../../core/plugin-host.js";
 import { incoming, perceptionContext } from "../fixtures/files/incoming.js";
 import { docx, pdf, png } from "../fixtures/files/samples.js";
+import { waitFor } from "../fixtures/plugins-host/net.js";
+import { living } from "../mind/helpers.js";
 
 const read = (t: Parameters<typeof incoming>[0], name: string, bytes: Uint8Array | string) => pdfPlugin.perceive(incoming(t, name, bytes, "application/pdf"), perceptionContext());
 
@@ -80,4 +82,22 @@ t.test("a damaged PDF throws an error saying the PDF could not be read; the libr
   const real = pdf([["one"], ["two"]]);
   const cut = await read(t, "half.pdf", real.subarray(0, Math.floor(real.length / 3))).catch((e) => e);
   t.match(cut.message, /^the PDF could not be read/, "a download cut short");
+});
+
+t.test("the daemon keeps the library's words in its log, as fields: attaching a damaged PDF", async (t) => {
+  const { d, id } = await living(t);
+  const form = new FormData();
+  form.append("file", new Blob(["%PDF-1.7\nthis is not really a pdf at all\n"]), "broken.pdf");
+  const r = await d.api("POST", `/api/persona/${id}/attach`, form);
+  t.equal(r.status, 400, JSON.stringify(r.body));
+  t.match(r.body.detail, /the PDF could not be read/);
+  // pino writes the log file asynchronously: wait for the line, and fail if it never comes.
+  const file = path.join(d.home, "logs", "eternego.log");
+  const lines = () => {
+    const text = fs.readFileSync(file, "utf8");
+    // Whole lines only: the last one may be half written.
+    return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  };
+  const line = await waitFor("the plugin's warning in eternego.log", () => lines().find((l) => l.plugin === "pdf" && l.file === "broken.pdf"));
+  t.match(line, { level: 40, plugin: "pdf", persona: id, msg: /could not read/, file: "broken.pdf", error: /InvalidPDF/ }, "PDF.js's reason is in the daemon's log, as its own field");
 });

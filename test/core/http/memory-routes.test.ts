@@ -5,6 +5,7 @@ import http from "node:http";
 import path from "node:path";
 import t, { type Test } from "tap";
 import { startFakeOllama } from "../../fixtures/fake-ollama.js";
+import { waitFor } from "../../fixtures/plugins-host/net.js";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.js";
 
 // Her home folder through the config routes (SPEC §5, §6): knowledge, meanings, conversation,
@@ -40,7 +41,8 @@ async function her(t: Test): Promise<Her> {
   const home = path.join(d.home, "personas", id, "home");
   // Her first heartbeat runs as she starts and may read destiny/ after this returns: wait for
   // it to be over, so reminders written below stay unfired (the next beat is a minute away).
-  for (let i = 0; i < 250 && !fs.readFileSync(path.join(home, "health.jsonl"), "utf8"); i++) await new Promise((res) => setTimeout(res, 20));
+  // Its line in health.jsonl is the last thing it does, and nothing else tells that it is over.
+  await waitFor("her first heartbeat's line in health.jsonl", () => fs.readFileSync(path.join(home, "health.jsonl"), "utf8").endsWith("\n"));
   const write = (rel: string, content: string | Buffer) => {
     const file = path.join(home, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
