@@ -1,49 +1,19 @@
 // The CLI as a person runs it: real `node bin/eternego.js` child processes (the dist is
 // built by `npm test` before tap runs), each with its own temporary ETERNEGO_HOME.
 import "reflect-metadata";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import t from "tap";
 import { resolveConfig } from "../../core/config.js";
 import { FORMAT_VERSION, PersonaStore } from "../../core/persona-store.js";
 import { startFakeOllama } from "../fixtures/fake-ollama.js";
+import { BIN, childEnv, childHome, ROOT, runCli, signalAndWait, spawnDaemon, STEP_MS, type ChildDaemon as Daemon } from "../helpers/child-daemon.js";
 
-/** What the helpers need of a (sub)test. */
-type Tap = { teardown(fn: () => unknown): void };
-
-/** The repository root: the first folder upwards holding package.json (works from test/ and dist/test/). */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("package.json not found above the test file");
-    dir = up;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
-const BIN = path.join(ROOT, "bin", "eternego.js");
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
-const STEP_MS = 15_000; // no single wait in this file may take longer
 
-function tempHome(t: Tap): string {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "eternego-cli-"));
-  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
-  return home;
-}
-
-/** The environment a child sees: quiet, fast diary keys, nothing inherited that picks a port or plugins. */
-function childEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ETERNEGO_QUIET: "1", ETERNEGO_SCRYPT_LOG_N: "12", ETERNEGO_HOME: home };
-  for (const k of ["WEB_PORT", "ETERNEGO_PLUGINS", "ETERNEGO_TOKEN", "ETERNEGO_CHECK_RESPONSES", "NODE_OPTIONS"]) delete env[k];
-  return { ...env, ...extra };
-}
 
 /** A port nothing listens on right now (and, with `pair`, the one after it too). */
 async function freePort(pair = false): Promise<number> {
@@ -70,111 +40,13 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** Runs a short CLI command to completion (or kills it after STEP_MS). */
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, cwd: ROOT, timeout: STEP_MS, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-interface Daemon {
-  proc: ChildProcess;
-  url: string;
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code once the process has ended. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  waitFor(re: RegExp): Promise<RegExpMatchArray>;
-  api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
-
-/** Spawns `eternego <args>`, waits for its "running at" line, and kills it at teardown whatever happened. */
-async function spawnDaemon(t: Tap, args: string[], env: NodeJS.ProcessEnv): Promise<Daemon> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env, cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  const watchers = new Set<() => void>();
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-    for (const w of watchers) w();
-  });
-  proc.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  let done = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once("exit", (code, signal) => {
-      done = true;
-      for (const w of watchers) w();
-      resolve({ code, signal });
-    }),
-  );
-  t.teardown(async () => {
-    if (done) return;
-    proc.kill("SIGKILL");
-    await exited;
-  });
-  const waitFor = (re: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = out.match(re);
-        if (m || done) {
-          watchers.delete(check);
-          clearTimeout(timer);
-          if (m) resolve(m);
-          else reject(new Error(`eternego exited before printing ${re}\nstdout: ${out}\nstderr: ${err}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        watchers.delete(check);
-        reject(new Error(`timed out waiting for ${re}\nstdout: ${out}\nstderr: ${err}`));
-      }, STEP_MS);
-      watchers.add(check);
-      check();
-    });
-  const m = await waitFor(/Eternego is running at (http:\/\/127\.0\.0\.1:(\d+))/);
-  const url = m[1]!;
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(url + p, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(STEP_MS),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    return { status: res.status, body: parsed as any };
-  };
-  return { proc, url, port: Number(m[2]), stdout: () => out, stderr: () => err, exited, waitFor, api };
-}
-
-/** Sends a signal and waits (bounded) for the daemon to exit. */
-async function signalAndWait(d: Daemon, signal: NodeJS.Signals) {
-  d.proc.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`daemon did not exit within ${STEP_MS} ms of ${signal}\nstdout: ${d.stdout()}\nstderr: ${d.stderr()}`)), STEP_MS);
-  });
-  try {
-    return await Promise.race([d.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function readRecord(home: string, id: string): { status: string; name: string } {
   return JSON.parse(fs.readFileSync(path.join(home, "personas", id, "persona.json"), "utf8"));
 }
 
 t.test("--version prints the package version; --help lists the commands", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   for (const flag of ["--version", "-v"]) {
     const v = await runCli([flag], childEnv(home));
     t.equal(v.code, 0, flag);
@@ -191,7 +63,7 @@ t.test("--version prints the package version; --help lists the commands", async 
 });
 
 t.test("daemon --port P serves the API there", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   const port = await freePort();
   const d = await spawnDaemon(t, ["daemon", "--port", String(port)], childEnv(home));
   t.equal(d.port, port);
@@ -203,7 +75,7 @@ t.test("daemon --port P serves the API there", async (t) => {
 });
 
 t.test("--port is accepted before the daemon word", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   const port = await freePort();
   const d = await spawnDaemon(t, ["--port", String(port), "daemon"], childEnv(home));
   t.equal(d.port, port);
@@ -211,13 +83,13 @@ t.test("--port is accepted before the daemon word", async (t) => {
 });
 
 t.test("WEB_PORT sets the port; --port wins over it; --home wins over ETERNEGO_HOME", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   const port = await freePort();
   const d = await spawnDaemon(t, ["daemon"], childEnv(home, { WEB_PORT: String(port) }));
   t.equal(d.port, port);
   t.equal((await d.api("GET", "/api/personas")).status, 200);
 
-  const other = tempHome(t);
+  const other = childHome(t);
   const flagPort = await freePort();
   const d2 = await spawnDaemon(t, ["daemon", "--port", String(flagPort), "--home", other], childEnv(home, { WEB_PORT: String(port) }));
   t.equal(d2.port, flagPort);
@@ -226,7 +98,7 @@ t.test("WEB_PORT sets the port; --port wins over it; --home wins over ETERNEGO_H
 });
 
 t.test("a taken port falls back to the next free one and says so", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   const port = await freePort(true);
   const blocker = net.createServer((s) => s.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -248,7 +120,7 @@ t.test("a taken port falls back to the next free one and says so", async (t) => 
 });
 
 t.test("refusals: a non-loopback host without a token, a port that is not a number", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   const host = await runCli(["daemon", "--host", "0.0.0.0", "--port", String(await freePort())], childEnv(home));
   t.not(host.code, 0);
   t.match(host.stderr, /ETERNEGO_TOKEN/);
@@ -272,7 +144,7 @@ t.test("refusals: a non-loopback host without a token, a port that is not a numb
 t.test("SIGTERM stops every agent and keeps every status; the next daemon starts the active ones", async (t) => {
   const ollama = await startFakeOllama({ models: ["llama3.2"] });
   t.teardown(() => ollama.close());
-  const home = tempHome(t);
+  const home = childHome(t);
   const port = await freePort();
   const d = await spawnDaemon(t, ["daemon", "--port", String(port)], childEnv(home));
   const organs = { thinking: { provider: "ollama", model: "llama3.2", url: ollama.url } };
@@ -315,7 +187,7 @@ t.test("SIGTERM stops every agent and keeps every status; the next daemon starts
 t.test("eternego personas: from disk without a daemon, from the daemon when one runs", async (t) => {
   const ollama = await startFakeOllama({ models: ["llama3.2"] });
   t.teardown(() => ollama.close());
-  const home = tempHome(t);
+  const home = childHome(t);
 
   const empty = await runCli(["personas", "--port", String(await freePort())], childEnv(home));
   t.equal(empty.code, 0);
@@ -351,13 +223,13 @@ t.test("eternego personas: from disk without a daemon, from the daemon when one 
   t.match(diskLines[1], new RegExp(`^${bea.id}\\s+hibernate\\s+Bea$`));
   t.match(disk.stdout, new RegExp(`daemon is not running on port ${port}`));
   // --home is honoured by the list command.
-  const other = await runCli(["personas", "--port", String(port), "--home", tempHome(t)], childEnv(home));
+  const other = await runCli(["personas", "--port", String(port), "--home", childHome(t)], childEnv(home));
   t.match(other.stdout, /No personas yet/);
 });
 
 t.test("--plugin PATH loads a plugin", async (t) => {
-  const home = tempHome(t);
-  const dir = tempHome(t);
+  const home = childHome(t);
+  const dir = childHome(t);
   const file = path.join(dir, "cli-echo.mjs");
   fs.writeFileSync(
     file,
@@ -387,7 +259,7 @@ t.test("--plugin PATH loads a plugin", async (t) => {
 });
 
 t.test("the port answers only once boot is done: active personas already run, a stop sent at once sticks", async (t) => {
-  const home = tempHome(t);
+  const home = childHome(t);
   // Folders written straight to disk (no scrypt), created one second apart.
   const store = new PersonaStore(resolveConfig({ home, port: 0 }, {}));
   const ids: string[] = [];
