@@ -137,7 +137,7 @@ export class Agent {
   }
 
   private async perceiveOne(f: Received): Promise<Perceived> {
-    const cap = this.kit.plugins.capabilityFor(f.name, this.organRoles());
+    const cap = this.kit.plugins.capabilityFor(f.name, this.organRoles(), this.persona.id);
     this.kit.bus.emit("mind:activity", { persona: this.persona.id, activity: "perceiving", phase: this.phase, time: Date.now() });
     try {
       return await perceiveFile(f, cap, { log: this.pluginLog(cap.name), ...this.mind.organsFor(cap.organ) }, this.memory);

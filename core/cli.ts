@@ -59,8 +59,10 @@ async function listPersonas(opts: ConfigInput): Promise<void> {
     if (!res.ok) throw new Error(String(res.status));
     rows = ((await res.json()) as { personas: typeof rows }).personas;
   } catch {
-    live = false; // no daemon on that port: read her folders directly
-    rows = await new PersonaStore(config).list();
+    live = false; // no daemon on that port: read her folders directly, making nothing
+    const store = new PersonaStore(config);
+    await store.load(undefined, { create: false });
+    rows = await store.list();
   }
   if (!rows.length) {
     console.log(`No personas yet in ${config.home}. Start the daemon (eternego daemon) and create one.`);

@@ -42,10 +42,11 @@ export interface ConfigInput {
 /** Builds the config from parsed CLI options over the environment. Throws a plain Error with the fix. */
 export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
   const home = path.resolve(opts.home ?? env.ETERNEGO_HOME ?? path.join(os.homedir(), ".eternego"));
-  const rawPort = opts.port ?? env.WEB_PORT ?? 5000;
-  const port = Number(rawPort);
+  // An empty WEB_PORT (WEB_PORT= in a shell) is no WEB_PORT: the default, not "port 0".
+  const rawPort = opts.port ?? (env.WEB_PORT?.trim() ? env.WEB_PORT : undefined) ?? 5000;
+  const port = typeof rawPort === "string" && !/^\s*\d+\s*$/.test(rawPort) ? NaN : Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`Port '${rawPort}' is not a port number; give --port (or WEB_PORT) a whole number from 1 to 65535.`);
+    throw new Error(`Port '${rawPort}' is not a port number; give --port (or WEB_PORT) a whole number from 1 to 65535, or 0 to let the system pick a free one.`);
   }
   const host = opts.host ?? "127.0.0.1";
   const token = env.ETERNEGO_TOKEN ? env.ETERNEGO_TOKEN : null;

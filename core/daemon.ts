@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { PersonaService } from "./persona-service.js";
 import { listenWithFallback } from "./port.js";
+import { packageVersion } from "./version.js";
 import { attachRealtime, type Realtime } from "./realtime.js";
 import type { AgentRegistry } from "./agent-registry.js";
 import type { EventBus } from "./event-bus.js";
@@ -11,7 +12,8 @@ import type { PersonaStore } from "./persona-store.js";
 import type { Route } from "./http/route.js";
 import type { KnownSecrets } from "./known-secrets.js";
 
-export type DaemonPhase = "stopped" | "starting" | "started" | "stopping";
+/** `failed`: it could not listen (every port taken, an address it cannot bind); nothing runs. */
+export type DaemonPhase = "stopped" | "starting" | "started" | "stopping" | "failed";
 
 export interface DaemonParts {
   config: Config;
@@ -61,10 +63,14 @@ export class Daemon {
       this.port = await listenWithFallback(this.server, config.port, config.host);
     } catch (err) {
       await personas.shutdown();
+      await new Promise<void>((resolve) => this.io?.close(() => resolve()));
+      this.phase = "failed";
+      this.parts.log.error({ host: config.host, port: config.port }, `Eternego could not listen: ${(err as Error).message}`);
       throw err;
     }
     if (config.port !== 0 && this.port !== config.port) this.fellBackFrom = config.port;
     this.phase = "started";
+    this.parts.log.info({ url: this.url, home: config.home, version: packageVersion() }, `Eternego ${packageVersion()} started at ${this.url} (home ${config.home})`);
     return this;
   }
 
@@ -78,6 +84,7 @@ export class Daemon {
       this.server.closeAllConnections();
     });
     await this.parts.personas.shutdown();
+    this.parts.log.info({}, "Eternego stopped; every persona keeps her status for the next start");
     await new Promise<void>((resolve) => this.parts.log.flush(() => resolve()));
     this.phase = "stopped";
   }

@@ -29,7 +29,10 @@ function terminalStream(): Writable {
 export function createLogger(home: string, terminal: boolean): Logger {
   const dir = path.join(home, "logs");
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ dest: path.join(dir, "eternego.log"), sync: false, mkdir: true }) }];
+  const file = path.join(dir, "eternego.log");
+  // The log says what she does: only the person may read it. A file made before is made private too.
+  if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
+  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ dest: file, sync: false, mkdir: true, mode: 0o600 }) }];
   if (terminal) streams.push({ stream: terminalStream() });
   return pino(
     {

@@ -40,26 +40,38 @@ export class PluginRegistry {
   }
 
   /**
-   * The 415 rule as one lookup: the capability for a file name, given the organs she has.
-   * Throws `Unsupported` naming what would make the file acceptable.
+   * The 415 rule as one lookup: the capability for a file name, given the organs she has
+   * (and her id, for the fix to name). Throws `Unsupported` naming what would make the file
+   * acceptable.
    */
-  capabilityFor(fileName: string, organs?: ReadonlySet<OrganRole>): PerceptionPlugin {
-    const ext = path.extname(fileName).toLowerCase();
-    const cap = ext ? this.capabilities.get(ext) : undefined;
+  capabilityFor(fileName: string, organs?: ReadonlySet<OrganRole>, persona?: string): PerceptionPlugin {
+    const known = [...this.capabilities.keys()].sort();
+    const accepted = known.length ? `accepted extensions are ${known.join(", ")}` : "no perception plugin is loaded";
+    const ext = extensionOf(fileName);
+    if (typeof ext !== "string") {
+      throw new Unsupported(`'${fileName}' ${ext.why}, so its kind cannot be told; give it a name with one of the extensions: ${known.join(", ") || "(none: no perception plugin is loaded)"}.`);
+    }
+    const cap = this.capabilities.get(ext);
     if (!cap) {
-      const known = [...this.capabilities.keys()].sort();
-      throw new Unsupported(
-        `No perception plugin takes '${ext || fileName}' files` +
-          (known.length ? `; accepted extensions are ${known.join(", ")}.` : "; no perception plugin is loaded.") +
-          " Add a perception plugin that declares it to $ETERNEGO_HOME/plugins.",
-      );
+      throw new Unsupported(`No perception plugin takes '${ext}' files; ${accepted}. Add a perception plugin that declares it to $ETERNEGO_HOME/plugins.`);
     }
     if (organs && cap.organ && !organs.has(cap.organ)) {
-      throw new Unsupported(
-        `'${ext}' files are perceived by '${cap.name}', which needs a ${cap.organ} organ, and she has none. ` +
-          `Add one with POST /api/persona/{id}/update {"organs": {"${cap.organ}": {...}}}.`,
-      );
+      const where = persona ? `/api/persona/${persona}/update` : "/api/persona/<her id>/update";
+      throw new Unsupported(`'${ext}' files are perceived by '${cap.name}', which needs a ${cap.organ} organ, and she has none. Add one with POST ${where} {"organs": {"${cap.organ}": {...}}}.`);
     }
     return cap;
   }
+}
+
+/**
+ * A file name's extension, lower-case with its dot, as the 415 rule reads it; or why it has
+ * none. `.txt` alone is a name (a hidden file's), not an extension, and `x.txt.` ends in a dot.
+ */
+export function extensionOf(fileName: string): string | { why: string } {
+  const name = path.basename(fileName);
+  if (name.endsWith(".")) return { why: "ends with a dot, so it has no extension" };
+  const ext = path.extname(name).toLowerCase();
+  if (ext) return ext;
+  if (name.startsWith(".")) return { why: "is all name and no extension (a name that begins with a dot is a hidden file's)" };
+  return { why: "has no extension" };
 }

@@ -13,11 +13,13 @@ export type JsonSchema = Record<string, any>;
 
 /** What each error status means for this API (SPEC §6); other statuses fall back to their HTTP reason. */
 const ERROR_MEANING: Record<number, string> = {
-  400: "Validation failed downstream, or an organ or channel could not be prepared; the detail says what and how to fix it",
+  400: "Validation failed downstream, an organ or channel could not be prepared, or the body could not be read as its headers say; the detail says what and how to fix it",
+  401: "A token is configured (the daemon is bound beyond loopback) and the request did not carry `Authorization: Bearer <token>`",
+  403: "A browser defence refused the request: a Host that is not this machine (DNS rebinding), or a state-changing request made by a page of another origin (CSRF)",
   404: "No persona with that id (under /v1: no persona with that model id or name)",
   409: "The persona exists but is not running, and this route needs her live agent",
-  413: "The upload is larger than the capability's limit",
-  415: "An attached file's extension has no perception capability (for her)",
+  413: "The upload is larger than its capability's limit, or a JSON body is larger than 1 MiB",
+  415: "An attached file's extension has no perception capability (for her), or the body's encoding or charset is not one the daemon takes",
   422: "The request failed schema validation; `detail` lists the field errors",
   500: "Unhandled error; `detail` is `\"<ErrorType>: <message>\"`, never a stack, never a secret",
   501: "Valid, but the capability behind this route is not built yet",
@@ -30,6 +32,18 @@ const DESCRIPTION = [
   "",
   "Every error body is a JSON object with exactly one key, `detail`: a message, or for 422 a list of `{loc, msg, type}` field errors.",
 ].join("\n");
+
+/** What each tag of the route table covers, for the document's readers. */
+const TAGS: Record<string, string> = {
+  plugins: "The plugins found (model, perception, channel) and what they declare",
+  personas: "Create, list, change, start, stop and delete personas",
+  mind: "Her running mind: messages, voice, files, learning from an export, her night",
+  memory: "Her files: what she knows, her meanings, her conversation, calendar and media",
+  health: "How she is: status, organs, faults and uptime",
+  diary: "Her encrypted diary: the way to move her to another machine",
+  channels: "Where she can be talked to besides the web, and their pairing",
+  openai: "The OpenAI-compatible surface: every persona is a model",
+};
 
 /** `/api/persona/:id/start` → `/api/persona/{id}/start`. */
 export function openApiPath(expressPath: string): string {
@@ -156,7 +170,10 @@ function multipart(conv: SchemaConverter, upload: UploadSpec): JsonSchema {
   const required: string[] = [];
   for (const f of upload.files) {
     const file = { type: "string", contentMediaType: "application/octet-stream" };
-    properties[f.name] = f.maxCount > 1 ? { type: "array", items: file, minItems: f.required ? 1 : 0, maxItems: f.maxCount, description: f.description } : { ...file, description: f.description };
+    // A field that takes several files takes one too: the part sent once, or repeated.
+    properties[f.name] = f.maxCount > 1
+      ? { description: f.description, oneOf: [file, { type: "array", items: file, minItems: 1, maxItems: f.maxCount }] }
+      : { ...file, description: f.description };
     if (f.required) required.push(f.name);
   }
   Object.assign(properties, fields.properties ?? {});
@@ -207,13 +224,17 @@ export function buildOpenApi(routes: readonly Route[], version: string): Record<
     for (const [status, doc] of Object.entries(r.responses)) {
       const code = Number(status);
       let content: JsonSchema | undefined;
-      if (doc.contentType) content = { [doc.contentType]: {} };
+      if (doc.contentType) content = Object.fromEntries([doc.contentType].flat().map((type) => [type, { schema: { type: "string", contentMediaType: type } }]));
       else if (doc.schema) content = { "application/json": { schema: conv.convert(doc.schema) } };
       else if (code >= 400) content = { "application/json": { schema: errorSchema } };
       responses[status] = { description: doc.description, ...(content && { content }) };
     }
     const canFailValidation = Boolean(r.params || r.query || r.body || r.upload);
-    for (const code of [...r.errors, ...(canFailValidation ? [422] : []), 500]) responses[code] ??= errorRef(code);
+    // Every route is behind the browser defences (403) and, in token mode, the token (401); a
+    // JSON body can be unreadable (400), too large (413) or in an encoding not taken (415).
+    const everyRoute = [401, 403];
+    const jsonBody = r.body ? [400, 413, 415] : [];
+    for (const code of [...r.errors, ...jsonBody, ...(canFailValidation ? [422] : []), ...everyRoute, 500].sort()) responses[code] ??= errorRef(code);
     op.responses = responses;
 
     (paths[openApiPath(r.path)] ??= {})[r.method] = op;
@@ -222,8 +243,18 @@ export function buildOpenApi(routes: readonly Route[], version: string): Record<
   return {
     openapi: "3.1.0",
     info: { title: "Eternego", version, description: DESCRIPTION, license: { name: "MIT", identifier: "MIT" } },
-    tags: tags.map((name) => ({ name })),
+    // The daemon serves this document itself: its own origin, whatever port it got.
+    servers: [{ url: "/", description: "This daemon (http://127.0.0.1:5000 by default)" }],
+    // No authentication on loopback; a bearer token when the daemon is bound beyond it.
+    security: [{}, { bearerToken: [] }],
+    tags: tags.map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
-    components: { schemas: conv.components, responses: errorResponses },
+    components: {
+      schemas: conv.components,
+      responses: errorResponses,
+      securitySchemes: {
+        bearerToken: { type: "http", scheme: "bearer", description: "ETERNEGO_TOKEN, required on every request when the daemon is bound beyond loopback (--host)" },
+      },
+    },
   };
 }

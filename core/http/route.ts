@@ -49,8 +49,8 @@ export interface Reply {
 export interface ResponseDoc {
   description: string;
   schema?: Joi.Schema;
-  /** Non-JSON responses (downloads, pages). */
-  contentType?: string;
+  /** Non-JSON responses (downloads, pages): the content type, or every one it may be. */
+  contentType?: string | string[];
 }
 
 /** One route: everything about it in one object, from which validation and the OpenAPI document are derived. */

@@ -192,6 +192,10 @@ t.test("eternego personas: from disk without a daemon, from the daemon when one 
   const empty = await runCli(["personas", "--port", String(await freePort())], childEnv(home));
   t.equal(empty.code, 0);
   t.match(empty.stdout, /No personas yet/);
+  const nowhere = path.join(home, "not-made-yet");
+  const none = await runCli(["personas", "--port", String(await freePort()), "--home", nowhere], childEnv(home));
+  t.match(none.stdout, /No personas yet/);
+  t.notOk(fs.existsSync(nowhere), "listing personas makes no home where there was none");
 
   const port = await freePort();
   const d = await spawnDaemon(t, ["daemon", "--port", String(port)], childEnv(home));
@@ -315,4 +319,23 @@ t.test("the port answers only once boot is done: active personas already run, a 
   await booted;
   const her = (await (await fetch(`http://127.0.0.1:${port}/api/persona/${last}`)).json() as { persona: { status: string; running: boolean } }).persona;
   t.same({ status: her.status, running: her.running }, { status: "hibernate", running: false }, "the boot did not undo the stop");
+});
+
+t.test("the terminal and the log: a readable line naming what failed where, a private log file with start and stop lines", async (t) => {
+  const home = childHome(t);
+  const KEY = "key-for-the-terminal-test-7c1f";
+  const plugin = path.join(ROOT, "dist", "test", "fixtures", "plugins", "keyed-model.js");
+  const d = await spawnDaemon(t, ["daemon", "--port", "0", "--plugin", plugin], childEnv(home, { ETERNEGO_QUIET: "0" }));
+  const crash = await d.api("POST", "/api/persona/create", { name: "Ada", organs: { thinking: { provider: "keyed", model: "explode", api_key: KEY } } });
+  t.equal(crash.status, 500, "a plugin that crashes is the daemon's 500");
+  t.match(crash.body.detail, /^TypeError: /);
+  const line = await d.waitFor(/^.* error .*Unhandled error on POST \/api\/persona\/create: TypeError: [^\n]*$/m, "stderr");
+  t.ok(line, `the terminal line says the method, the path and the error: ${line[0]}`);
+  t.notOk(d.stderr().includes(KEY), "…without the key");
+  t.same(await signalAndWait(d, "SIGTERM"), { code: 0, signal: null });
+  const log = path.join(home, "logs", "eternego.log");
+  t.equal(fs.statSync(log).mode & 0o777, 0o600, "the log file is the person's alone");
+  const lines = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  t.match(lines[0], { msg: new RegExp(`^Eternego ${VERSION.replace(/\./g, "\\.")} started at http://127\\.0\\.0\\.1:${d.port}`) }, "it begins with the start");
+  t.match(lines.at(-1), { msg: /^Eternego stopped/ }, "and ends with the stop");
 });

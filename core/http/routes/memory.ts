@@ -4,6 +4,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Response } from "express";
 import Joi from "joi";
+import mime from "mime-types";
 import { Invalid, NotFound } from "../../api/errors.js";
 import { localDate } from "../../mind/clock.js";
 import { MEMORY_KEYS, RECURRENCES, type Memory, type ConversationEntry, type MemoryKey, type Recurrence } from "../../mind/memory.js";
@@ -236,8 +237,14 @@ async function sendMedia(memory: Memory, name: string, res: Response): Promise<v
 
 // ─── routes ───────────────────────────────────────────────────────────────────
 
+/** The content types her media may be served as: those of every extension a perception plugin takes, and the fallback. */
+function mediaTypes(plugins: RouteDeps["plugins"]): string[] {
+  const types = [...plugins.capabilities.keys()].map((ext) => mime.lookup(ext) || "application/octet-stream");
+  return [...new Set([...types, "application/octet-stream"])].sort();
+}
+
 /** Config routes over her home folder: memory files, meanings, conversation, calendar, media. Work whether she runs or not. */
-export function memoryRoutes({ store }: RouteDeps): Route[] {
+export function memoryRoutes({ store, plugins }: RouteDeps): Route[] {
   /** Her owner's memory: the same instance her mind and her night use. */
   const memoryOf = async (id: string) => (await store.owner(id)).memory;
 
@@ -375,7 +382,7 @@ export function memoryRoutes({ store }: RouteDeps): Route[] {
       description:
         "Images, audio and PDF are served inline; anything else as an attachment. Every file is sent with `X-Content-Type-Options: nosniff` " +
         "and a sandboxing Content-Security-Policy, so a received page cannot run script in the daemon's origin. Only plain files directly inside her media folder are served.",
-      responses: { 200: { description: "The file, with the content type of its extension", contentType: "application/octet-stream" } },
+      responses: { 200: { description: "The file, with the content type of its extension", contentType: mediaTypes(plugins) } },
       errors: [404],
       handler: async ({ params, res }) => {
         await sendMedia(await memoryOf(params.id), params.file, res);

@@ -90,7 +90,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
         accept: (ctx, _f, name) => {
           const cap = plugins.capabilityFor(name);
           if (cap.organ !== "hearing") throw new Unsupported(`'${path.extname(name)}' is not audio; /hear takes voice recordings. Send other files to /attach.`);
-          return { maxBytes: plugins.capabilityFor(name, agents.get(ctx.params.id).organRoles()).maxBytes };
+          return { maxBytes: plugins.capabilityFor(name, agents.get(ctx.params.id).organRoles(), ctx.params.id).maxBytes };
         },
       },
       responses: { 202: { description: "Received", schema: received }, 200: { description: "Answered (with `?wait`)", schema: answered } },
@@ -110,7 +110,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
       upload: {
         files: [{ name: "file", maxCount: 10, required: true, description: "Files to perceive" }],
         fields: Joi.object({ caption: Joi.string().max(10_000).allow("") }).unknown(false),
-        accept: (ctx, _f, name) => ({ maxBytes: plugins.capabilityFor(name, agents.get(ctx.params.id).organRoles()).maxBytes }),
+        accept: (ctx, _f, name) => ({ maxBytes: plugins.capabilityFor(name, agents.get(ctx.params.id).organRoles(), ctx.params.id).maxBytes }),
       },
       responses: {
         202: { description: "Perceived and received", schema: received.keys({ perceived: Joi.array().items(perceivedItem).required() }).label("Attached") },

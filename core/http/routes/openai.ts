@@ -47,12 +47,12 @@ export function openaiRoutes({ store, agents }: RouteDeps): Route[] {
           .required(),
         stream: Joi.boolean(),
       }).unknown(true).required(),
-      responses: { 501: { description: "Valid, but the mind is not built yet" } },
+      responses: { 501: { description: "Valid, but chat completions are not built yet" } },
       errors: [404, 409],
       handler: async ({ body }) => {
         const p = await find(body.model);
         agents.get(p.id);
-        return notYet("Chat completions (the mind)");
+        return notYet("Chat completions over /v1");
       },
     }),
   ];
