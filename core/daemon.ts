@@ -44,6 +44,15 @@ export class Daemon {
     this.server = http.createServer(parts.app);
     // Keep-alive sockets must not hold a stopping daemon open.
     this.server.keepAliveTimeout = 5_000;
+    // What Node's own parser refuses (a request that is not HTTP, headers too large, a body
+    // longer than its Content-Length says) is answered in the API's shape too.
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const detail = status === 431 ? "The request's headers are too large (at most 16 KiB in all)." : `The request is not valid HTTP (${err.code ?? "parse error"}).`;
+      const body = JSON.stringify({ detail });
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
   }
 
   get url(): string {

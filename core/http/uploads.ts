@@ -42,7 +42,14 @@ export async function receiveUpload(ctx: RouteContext, spec: UploadSpec, tmpDir:
   }
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
-  res.on("close", () => void Promise.all(files.map((f) => fsp.rm(f.path, { force: true }))));
+  // Kept files live as long as the response: removed when it ends, or at once when a part is
+  // still being written after it ended (an upload refused while another part was in flight).
+  let ended = false;
+  const drop = (f: UploadedFile) => fsp.rm(f.path, { force: true });
+  res.on("close", () => {
+    ended = true;
+    void Promise.all(files.map(drop));
+  });
 
   await fsp.mkdir(tmpDir, { recursive: true, mode: 0o700 });
   const counts = new Map<string, number>();
@@ -73,11 +80,13 @@ export async function receiveUpload(ctx: RouteContext, spec: UploadSpec, tmpDir:
       reject(e);
     };
 
-    bb.on("file", (field, stream, info) => {
+    bb.on("file", (rawField, stream, info) => {
       // Busboy destroys a file stream with the form's own error when the body breaks off;
       // that error is also the form's, and is handled there.
       stream.on("error", () => {});
       if (failed) return void stream.resume();
+      // A part may come without a name at all.
+      const field = typeof rawField === "string" ? rawField : "";
       const slot = allowed.get(field);
       const n = (counts.get(field) ?? 0) + 1;
       counts.set(field, n);
@@ -88,6 +97,7 @@ export async function receiveUpload(ctx: RouteContext, spec: UploadSpec, tmpDir:
       stream.pause();
       const work = (async () => {
         const { maxBytes } = await spec.accept(ctx, field, name);
+        if (failed) return void stream.resume(); // refused meanwhile: nothing more is written
         const target = path.join(tmpDir, `${crypto.randomUUID()}${path.extname(name).toLowerCase().replace(/[^.a-z0-9]/g, "")}`);
         let size = 0;
         const counter = new Transform({
@@ -99,7 +109,13 @@ export async function receiveUpload(ctx: RouteContext, spec: UploadSpec, tmpDir:
         });
         const file: UploadedFile = { field, name, mimeType: info.mimeType, path: target, size: 0 };
         files.push(file);
-        await pipeline(stream, counter, fs.createWriteStream(target, { mode: 0o600 }));
+        try {
+          await pipeline(stream, counter, fs.createWriteStream(target, { mode: 0o600 }));
+        } catch (err) {
+          await drop(file);
+          throw err;
+        }
+        if (ended) await drop(file);
         file.size = size;
       })();
       pending.push(work.catch((err) => {
@@ -107,7 +123,8 @@ export async function receiveUpload(ctx: RouteContext, spec: UploadSpec, tmpDir:
         fail(err);
       }));
     });
-    bb.on("field", (name, value, info) => {
+    bb.on("field", (rawName, value, info) => {
+      const name = typeof rawName === "string" ? rawName : "";
       if (info.valueTruncated) return fail(new TooLarge(`The field '${name.slice(0, 100)}' is longer than ${FIELD_LIMIT} bytes.`));
       fields[name] = value;
     });

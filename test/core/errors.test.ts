@@ -179,7 +179,7 @@ t.test("409 for live routes on a stopped persona, 404 first, 501 past the checks
   t.equal(detailOf(t, await api("POST", `/api/persona/${id}/pair`, { code: "123456" }), 501), "Channel pairing is not built yet in this version of Eternego; the request was valid and nothing was changed.");
   t.equal(
     detailOf(t, await api("POST", "/v1/chat/completions", { model: "ada", messages: [{ role: "user", content: "hi" }] }), 501),
-    "Chat completions (the mind) is not built yet in this version of Eternego; the request was valid and nothing was changed.",
+    "Chat completions over /v1 is not built yet in this version of Eternego; the request was valid and nothing was changed.",
   );
   for (const [p, what] of [["export", "The diary"]]) {
     t.equal(detailOf(t, await api("GET", `/api/persona/${id}/${p}`), 501), `${what} is not built yet in this version of Eternego; the request was valid and nothing was changed.`, p);
