@@ -114,7 +114,10 @@ export class PersonaService {
 
   /** Loads every persona and starts those whose status is active. */
   async boot(): Promise<void> {
-    await this.store.load((dir, err) => this.log.error({ dir }, `Skipped a persona folder that cannot be read: ${err instanceof Error ? err.message : err}`));
+    await this.store.load((dir, err) => this.log.error({ dir }, `Skipped a persona folder that cannot be read: ${err instanceof Error ? err.message : err}`), {
+      sweep: true,
+      onSwept: (what) => this.log.info({ path: what }, `Removed what a crash left half done: ${what}`),
+    });
     const all = await this.store.list();
     for (const rec of all) this.remember(rec.id, await this.store.secrets(rec.id));
     for (const rec of all.filter((r) => r.status === "active")) {

@@ -112,18 +112,19 @@ export class PersonaStore {
   }
 
   /**
-   * Reads every persona.json once, after clearing what a crash left half done. A folder
-   * that cannot be read is reported, not fatal. `create: false` only reads (a command that
-   * lists personas must not make a home where there is none).
+   * Reads every persona.json once (at boot, with `sweep`, after clearing what a crash left
+   * half done). A folder that cannot be read is reported, not fatal. `create: false` only
+   * reads (a command that lists personas must not make a home where there is none).
    */
-  async load(onBroken: (dir: string, err: unknown) => void = () => {}, opts: { create?: boolean; onSwept?: (what: string) => void } = {}): Promise<void> {
+  async load(onBroken: (dir: string, err: unknown) => void = () => {}, opts: { create?: boolean; sweep?: boolean; onSwept?: (what: string) => void } = {}): Promise<void> {
     const cache = new Map<string, PersonaRecord>();
     if (opts.create !== false) await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
     const names = await fs.readdir(this.root).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT" && opts.create === false) return [] as string[];
       throw err;
     });
-    if (opts.create !== false) await sweep(this.root, names, opts.onSwept ?? (() => {}));
+    // Only when the daemon starts: later, a staging folder may be a create in progress.
+    if (opts.sweep) await sweep(this.root, names, opts.onSwept ?? (() => {}));
     await Promise.all(
       names.filter((n) => UUID.test(n)).map(async (n) => {
         try {

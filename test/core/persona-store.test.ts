@@ -183,3 +183,11 @@ t.test("secrets default when absent; remove deletes her whole folder", async (t)
   await t.rejects(store.get(ID_A), NotFound);
   t.same(await store.list(), []);
 });
+
+t.test("creates at once on a store not yet loaded all land: only the daemon's boot clears staging folders", async (t) => {
+  const { store, home } = newStore(t);
+  const ids = Array.from({ length: 12 }, (_, i) => `1a2b3c4d-0000-4000-8000-0000000001${String(i).padStart(2, "0")}`);
+  await Promise.all(ids.map((id) => store.create(record(id), secrets())));
+  t.same(fs.readdirSync(path.join(home, "personas")).sort(), ids.sort(), "every one of them, and nothing beside");
+  t.equal((await store.list()).length, 12);
+});
