@@ -62,9 +62,9 @@ export async function seedHome(home: string, count: number, status: PersonaRecor
           status_reason: null,
           organs: { thinking: { provider: "ollama", model: "llama3.2:latest", url: "http://127.0.0.1:11434" } },
           channels: [],
-          diary: { salt: crypto.randomBytes(16).toString("hex"), kdf: { name: "scrypt", N: 2 ** 12, r: 8, p: 1 } },
+          // Seeded without a diary key (as a persona made before diaries had one): no phrase to derive.
         };
-        await store.create(rec, { organs: {}, channels: {}, diary_key: crypto.randomBytes(32).toString("hex") });
+        await store.create(rec, { organs: {}, channels: {} });
         ids.push(rec.id);
       }),
     );

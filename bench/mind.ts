@@ -25,7 +25,7 @@ import { startFakeOllama, type ChatRequest, type FakeOllama } from "../test/fixt
 import { BIN, daemonEnv, freePort, percentile, postJson, procKiB, sleep, spawnUntil200, tempHome } from "./lib.js";
 
 const MODEL = "llama3.2";
-const DAEMON_ENV = { ETERNEGO_SCRYPT_LOG_N: "12", ETERNEGO_QUIET: "1" };
+const DAEMON_ENV = { ETERNEGO_QUIET: "1" };
 
 /** Her decision JSON, as the fake model answers it. */
 const decide = (say: string) => JSON.stringify({ say, tools: [], task: "" });

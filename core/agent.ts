@@ -4,6 +4,7 @@ import { Invalid, NotRunning } from "./api/errors.js";
 import { isOrganFault } from "./api/organ-fault.js";
 import type { AgentState, OrganRole, OrganSpec, Phase } from "./api/types.js";
 import { Config } from "./config.js";
+import { Diaries } from "./diary/diaries.js";
 import { readExport } from "./feed-exports.js";
 import { EventBus } from "./event-bus.js";
 import { Logger } from "./logger.js";
@@ -30,6 +31,7 @@ export class AgentKit {
     readonly plugins: PluginRegistry,
     readonly bus: EventBus,
     readonly ledger: OrganLedger,
+    readonly diaries: Diaries,
     @inject(Config) readonly config: Config,
     @inject(Logger) readonly log: Logger,
   ) {}
@@ -74,6 +76,14 @@ export class Agent {
       onSick: (reason) => this.kit.onSick(p.id, reason),
       // Channel plugins connect in their own issue; until then only web exists, and web is the bus.
       deliver: async (channel) => log.warn({ persona: p.id }, `No connection for channel '${channel}'`),
+      writeDiary: () =>
+        this.kit.diaries.write(p.id).then(
+          (f) => ({ created: f.created, bytes: f.bytes }),
+          (err: Error) => {
+            log.warn({ persona: p.id }, `Her diary was not written after her night: ${err.message}`);
+            return { skipped: err.message };
+          },
+        ),
     });
     const sleep = p.routines?.sleep;
     const valid = typeof sleep === "string" && /^([01]\d|2[0-3]):[0-5]\d$/.test(sleep);

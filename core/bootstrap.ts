@@ -4,6 +4,7 @@ import { AgentKit } from "./agent.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Config } from "./config.js";
 import { Daemon } from "./daemon.js";
+import { Diaries } from "./diary/diaries.js";
 import { EventBus } from "./event-bus.js";
 import { buildApp } from "./http/app.js";
 import { KnownSecrets } from "./known-secrets.js";
@@ -34,6 +35,7 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   c.registerInstance(OrganLedger, new OrganLedger());
   c.registerInstance(PluginRegistry, plugins);
   c.registerSingleton(PersonaStore);
+  c.registerSingleton(Diaries);
   c.registerSingleton(AgentKit);
   c.registerSingleton(AgentRegistry);
   c.registerSingleton(Organs);
@@ -43,6 +45,6 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   const agents = c.resolve(AgentRegistry);
   const personas = c.resolve(PersonaService);
   const bus = c.resolve(EventBus);
-  const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger) }, log, c.resolve(KnownSecrets));
+  const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger), diaries: c.resolve(Diaries) }, log, c.resolve(KnownSecrets));
   return new Daemon({ config, log, app, personas, agents, store, bus, routes, secrets: c.resolve(KnownSecrets) });
 }

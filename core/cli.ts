@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { spawn } from "node:child_process";
 import { Command, Option } from "commander";
 import { buildDaemon } from "./bootstrap.js";
+import { exportDiary, migrateDiary, printIdentity } from "./cli-diary.js";
 import { resolveConfig, type ConfigInput } from "./config.js";
 import { packageVersion } from "./version.js";
 import { PersonaStore } from "./persona-store.js";
@@ -82,6 +83,17 @@ export function program(): Command {
     .action((opts, cmd: Command) => runDaemon({ ...prog.opts(), ...cmd.opts() }));
   common(prog.command("personas").description("list personas"))
     .action((opts, cmd: Command) => listPersonas({ ...prog.opts(), ...cmd.opts() }));
+  common(prog.command("export").description("save a fresh diary of her (through the running daemon, or from disk when none runs)"))
+    .argument("<id>", "her id (eternego personas lists them)")
+    .argument("[file]", "where to save it (default: <name>-<date>.diary here)")
+    .action((id: string, file: string | undefined, _o, cmd: Command) => exportDiary(id, file, { ...prog.opts(), ...cmd.opts() }));
+  common(prog.command("migrate").description("restore her from her diary; her recovery phrase is asked for (or read from stdin)"))
+    .argument("<file>", "her .diary file")
+    .option("--organs <json>", "her organs here, as in create (default: those her diary names)")
+    .option("--replace", "put the diary in the place of a persona with her id already here")
+    .action((file: string, _o, cmd: Command) => migrateDiary(file, { ...prog.opts(), ...cmd.opts() }));
+  prog.command("identity").description("print the age identity her recovery phrase is, to open a diary with age (docs/diary-format.md)")
+    .action(() => printIdentity());
   return prog;
 }
 

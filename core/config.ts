@@ -15,8 +15,6 @@ export interface Config {
   allowedOrigins: string[];
   /** Extra plugin paths from `--plugin` and `ETERNEGO_PLUGINS` (path-delimited). */
   plugins: string[];
-  /** scrypt cost as log2(N) for the diary key; `ETERNEGO_SCRYPT_LOG_N`, default 17. */
-  scryptLogN: number;
   /** How long a model provider may take to answer before it is a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
   organTimeoutMs: number;
   /** How often her heart beats (ms): reminders, routines, a health line; `ETERNEGO_HEARTBEAT_MS`, default a minute. */
@@ -69,10 +67,6 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
     return u.origin.toLowerCase();
   });
   const fromEnv = (env.ETERNEGO_PLUGINS ?? "").split(path.delimiter).filter(Boolean);
-  const logN = Number(env.ETERNEGO_SCRYPT_LOG_N ?? 17);
-  if (!Number.isInteger(logN) || logN < 10 || logN > 20) {
-    throw new Error(`ETERNEGO_SCRYPT_LOG_N must be a whole number from 10 to 20, not '${env.ETERNEGO_SCRYPT_LOG_N}'.`);
-  }
   const organTimeoutMs = Number(env.ETERNEGO_ORGAN_TIMEOUT_MS ?? 120_000);
   if (!Number.isInteger(organTimeoutMs) || organTimeoutMs < 100) {
     throw new Error(`ETERNEGO_ORGAN_TIMEOUT_MS must be a whole number of milliseconds (at least 100), not '${env.ETERNEGO_ORGAN_TIMEOUT_MS}'.`);
@@ -92,7 +86,6 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
     token,
     allowedOrigins,
     plugins: [...(opts.plugin ?? []), ...fromEnv].map((p) => path.resolve(p)),
-    scryptLogN: logN,
     terminalLog: env.ETERNEGO_QUIET !== "1",
     checkResponses: env.ETERNEGO_CHECK_RESPONSES === "1",
   };

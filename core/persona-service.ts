@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
 import { inject, injectable } from "tsyringe";
-import { Invalid, NotFound } from "./api/errors.js";
+import { Conflict, Invalid, NotFound } from "./api/errors.js";
 import { ORGAN_ROLES, type AgentState, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
 import type { PersonaChange } from "./api/events.js";
 import { AgentKit } from "./agent.js";
@@ -13,7 +13,8 @@ import { Logger } from "./logger.js";
 import { Organs } from "./organs.js";
 import { PersonaStore, FORMAT_VERSION, type PersonaRecord, type PersonaSecrets, type StoredChannel } from "./persona-store.js";
 import { PluginRegistry } from "./plugin-registry.js";
-import { newDiaryKey } from "./recovery.js";
+import { Diaries } from "./diary/diaries.js";
+import { newKey } from "./diary/identity.js";
 
 type OrganInput = Omit<OrganSpec, "url"> & { url?: string };
 
@@ -21,6 +22,16 @@ export interface CreateInput {
   name: string;
   organs: Partial<Record<OrganRole, OrganInput>> & { thinking: OrganInput };
   channels?: { type: string; credentials: Record<string, string> }[];
+}
+
+export interface MigrateInput {
+  /** The uploaded diary, on disk. */
+  file: string;
+  phrase: string;
+  organs?: CreateInput["organs"];
+  channels?: CreateInput["channels"];
+  replace: boolean;
+  progress?: (read: number, total: number) => void;
 }
 
 export interface UpdateInput {
@@ -41,6 +52,7 @@ export class PersonaService {
     private readonly plugins: PluginRegistry,
     private readonly bus: EventBus,
     private readonly secrets: KnownSecrets,
+    private readonly diaries: Diaries,
     kit: AgentKit,
     @inject(Config) private readonly config: Config,
     @inject(Logger) private readonly log: Logger,
@@ -103,7 +115,8 @@ export class PersonaService {
 
   private remember(id: string, s: PersonaSecrets): void {
     this.keyed.set(id, new Set((Object.keys(s.organs) as OrganRole[]).filter((r) => s.organs[r]?.api_key)));
-    this.secrets.add(s.diary_key, ...Object.values(s.organs).map((o) => o?.api_key));
+    // Her diary recipient is private too: whoever knows it could write a diary her phrase opens.
+    this.secrets.add(s.diary_recipient, ...Object.values(s.organs).map((o) => o?.api_key));
     for (const c of Object.values(s.channels)) this.secrets.add(...Object.values(c));
   }
 
@@ -153,16 +166,30 @@ export class PersonaService {
     return { channels, creds };
   }
 
-  async create(input: CreateInput): Promise<{ persona: PersonaView; recovery_phrase: string }> {
-    this.secrets.addFrom(input);
+  /** Organs as a request gives them: completed, checked and prepared (a 400 says what to fix); with what persona.json and secrets.json keep of them. */
+  private async prepareOrgans(input: CreateInput["organs"], persona: string | null): Promise<{ stored: PersonaRecord["organs"]; keys: PersonaSecrets["organs"] }> {
     const specs: Partial<Record<OrganRole, OrganSpec>> = {};
     for (const role of ORGAN_ROLES) {
-      const o = input.organs[role];
+      const o = input[role];
       if (o) specs[role] = this.organs.complete(role, o);
     }
-    for (const role of ORGAN_ROLES) if (specs[role]) await this.organs.prepare(role, specs[role]!, null);
+    for (const role of ORGAN_ROLES) if (specs[role]) await this.organs.prepare(role, specs[role]!, persona);
+    const stored: PersonaRecord["organs"] = {};
+    const keys: PersonaSecrets["organs"] = {};
+    for (const role of ORGAN_ROLES) {
+      const s = specs[role];
+      if (!s) continue;
+      stored[role] = { provider: s.provider, model: s.model, url: s.url };
+      if (s.api_key) keys[role] = { api_key: s.api_key };
+    }
+    return { stored, keys };
+  }
+
+  async create(input: CreateInput): Promise<{ persona: PersonaView; recovery_phrase: string }> {
+    this.secrets.addFrom(input);
+    const { stored, keys } = await this.prepareOrgans(input.organs, null);
     const { channels, creds } = await this.checkChannels(input.channels ?? []);
-    const diary = await newDiaryKey(this.config.scryptLogN);
+    const key = await newKey();
     const rec: PersonaRecord = {
       version: FORMAT_VERSION,
       id: crypto.randomUUID(),
@@ -171,27 +198,85 @@ export class PersonaService {
       created_at: new Date().toISOString(),
       status: "active",
       status_reason: null,
-      organs: {},
+      organs: stored,
       channels,
-      diary: { salt: diary.salt, kdf: diary.kdf },
+      diary: { fingerprint: key.fingerprint },
     };
-    const secrets: PersonaSecrets = { organs: {}, channels: creds, diary_key: diary.key };
-    for (const role of ORGAN_ROLES) {
-      const s = specs[role];
-      if (!s) continue;
-      rec.organs[role] = { provider: s.provider, model: s.model, url: s.url };
-      if (s.api_key) secrets.organs[role] = { api_key: s.api_key };
-    }
+    const secrets: PersonaSecrets = { organs: keys, channels: creds, diary_recipient: key.recipient };
     await this.store.create(rec, secrets);
     this.remember(rec.id, secrets);
     this.log.info({ persona: rec.id }, `Created ${rec.name}`);
+    // Her first diary, so she can be moved from the first day.
+    await this.diaries.write(rec.id);
     // In her lane from the first moment: a delete sent as soon as she appears waits for her start.
     const persona = await this.transition(rec.id, async (r) => {
       await this.changed(rec.id, "created");
       await this.agents.start(r);
       return this.view(r);
     });
-    return { persona, recovery_phrase: diary.phrase };
+    return { persona, recovery_phrase: key.phrase };
+  }
+
+  /**
+   * A new recovery phrase for her: her diaries are written to its key from now on (a fresh
+   * one at once). Older diaries keep needing the phrase they were written with. The way to
+   * give a key to a persona made before diaries had one, or to replace a lost or exposed phrase.
+   */
+  async newPhrase(id: string): Promise<{ recovery_phrase: string; fingerprint: string; diary: string }> {
+    return this.transition(id, async (rec) => {
+      const key = await newKey();
+      const secrets = await this.store.secrets(id);
+      delete (secrets as { diary_key?: string }).diary_key; // the first design's stored key goes
+      secrets.diary_recipient = key.recipient;
+      await this.store.saveSecrets(id, secrets);
+      await this.store.save({ ...rec, version: FORMAT_VERSION, diary: { fingerprint: key.fingerprint } });
+      this.remember(id, secrets);
+      const written = await this.diaries.write(id);
+      this.log.info({ persona: id }, `A new recovery phrase for ${rec.name}; her diaries are written to it from now on`);
+      await this.changed(id, "updated");
+      return { recovery_phrase: key.phrase, fingerprint: key.fingerprint, diary: written.created };
+    });
+  }
+
+  /**
+   * Restores a persona from her diary, with her own id: the diary opened with her phrase and
+   * checked through (see Diaries.open), her organs here prepared like create's (by default
+   * those her diary names), then her folder put in place by one rename and she starts. Her
+   * id already here is a 409 unless `replace`, which stops her and swaps the folders at once.
+   * Any failure leaves nothing on disk. Channels come back unverified.
+   */
+  async migrate(input: MigrateInput): Promise<PersonaView> {
+    this.secrets.addFrom(input);
+    const opened = await this.diaries.open(input.file, input.phrase, input.progress);
+    try {
+      const rec = opened.record;
+      const here = await this.store.has(rec.id);
+      if (here && !input.replace) throw new Conflict(`${rec.name} (${rec.id}) is already here. Send replace=true to put the diary in her place (she is stopped, and her folder as it is now is replaced).`);
+      const organs = input.organs ?? (rec.organs as CreateInput["organs"]);
+      if (!organs?.thinking) throw new Invalid("This diary names no thinking organ for her; give her organs with the restore (organs, as in create).");
+      const { stored, keys } = await this.prepareOrgans(organs, here ? rec.id : null);
+      const { channels, creds } = await this.checkChannels(input.channels ?? []);
+      const next: PersonaRecord = { ...rec, version: FORMAT_VERSION, organs: stored, channels, status: "active", status_reason: null, diary: { fingerprint: opened.header.fingerprint } };
+      const secrets: PersonaSecrets = { organs: keys, channels: creds, diary_recipient: opened.recipient };
+      const adopt = async () => {
+        await this.store.adopt(opened.staging, next, secrets, { replace: here });
+        this.remember(rec.id, secrets);
+        // Her latest diary here, written to the same key: she can move on from here as she came.
+        await this.diaries.write(rec.id);
+        this.log.info({ persona: rec.id }, `Restored ${rec.name} from her diary of ${opened.header.created}`);
+        await this.changed(rec.id, here ? "updated" : "created");
+        await this.agents.start(next);
+        return this.view(next);
+      };
+      if (!here) return await adopt();
+      return await this.transition(rec.id, async () => {
+        await this.agents.stop(rec.id);
+        return adopt();
+      });
+    } catch (err) {
+      await this.diaries.discard(opened);
+      throw err;
+    }
   }
 
   async update(id: string, input: UpdateInput): Promise<PersonaView> {

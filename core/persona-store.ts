@@ -5,14 +5,15 @@ import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { inject, injectable } from "tsyringe";
 import { Config } from "./config.js";
-import { Invalid, NotFound } from "./api/errors.js";
+import { Conflict, Invalid, NotFound } from "./api/errors.js";
 import type { OrganRole, PersonaStatus } from "./api/types.js";
 import { MEMORY_FILES } from "./mind/memory-files.js";
 import { PersonaOwner } from "./persona-owner.js";
 
 export { MEMORY_FILES } from "./mind/memory-files.js";
 
-export const FORMAT_VERSION = 1;
+/** persona.json's format: 2 since her diary key is a recipient and a fingerprint (1 had a salt and a stored key). */
+export const FORMAT_VERSION = 2;
 
 /** An organ as stored in persona.json: no key, ever. */
 export interface StoredOrgan {
@@ -39,16 +40,25 @@ export interface PersonaRecord {
   status_reason: string | null;
   organs: Partial<Record<OrganRole, StoredOrgan>>;
   channels: StoredChannel[];
-  diary: { salt: string; kdf: { name: "scrypt"; N: number; r: number; p: number } };
+  /**
+   * Her diary key, as far as the clear may tell it: the fingerprint of the recipient her
+   * diaries are written to. Absent (or the salt and KDF of the first design) for a persona
+   * made before diaries had a key: she has none until a new phrase is made.
+   */
+  diary?: { fingerprint?: string } & Record<string, unknown>;
   /** Her daily routines (`{sleep: "HH:MM"}` local); absent means the defaults (sleep at 00:00). */
   routines?: { sleep?: string };
 }
 
-/** secrets.json (mode 0600): organ keys, channel credentials, the derived diary key. */
+/** secrets.json (mode 0600): organ keys, channel credentials, the recipient her diaries are written to. */
 export interface PersonaSecrets {
   organs: Partial<Record<OrganRole, { api_key: string }>>;
   channels: Record<string, Record<string, string>>;
-  diary_key: string;
+  /**
+   * The age recipient (`age1…`) from her recovery phrase. Kept private: anyone who knows it
+   * could write a diary her phrase opens. No key that opens a diary is ever kept.
+   */
+  diary_recipient?: string;
 }
 
 const HOME_DIRS = ["history", "destiny", "media", "meanings", "lessons"];
@@ -59,8 +69,10 @@ const DIR_MODE = 0o700;
 const STAGING = /^\.(new|gone)-/;
 /** The temp file of an atomic write (`notes.md.3312456789`) a crash left behind. */
 const ATOMIC_TEMP = /^(.+\.(?:md|json|jsonl))\.\d+$/;
-/** Where her writes happen: her folder, home/ and the folders under it that hold JSON and Markdown. */
-const WRITTEN_DIRS = ["", "home", ...HOME_DIRS.filter((d) => d !== "media").map((d) => path.join("home", d))];
+/** A diary being written when a crash came (`diary/.<id>.diary.<hex>.tmp`). */
+const DIARY_TEMP = /^\.[0-9a-f-]{36}\.diary\.[0-9a-f]{8}\.tmp$/;
+/** Where her writes happen: her folder, home/ and the folders under it that hold JSON and Markdown, and her diaries. */
+const WRITTEN_DIRS = ["", "home", "diary", ...HOME_DIRS.filter((d) => d !== "media").map((d) => path.join("home", d))];
 
 async function writeJson(file: string, value: unknown, mode: number): Promise<void> {
   // temp file + fsync + rename: a crash leaves either the old file or the new one, never half of one.
@@ -77,7 +89,7 @@ async function sweep(root: string, names: string[], onRemoved: (what: string) =>
     for (const sub of WRITTEN_DIRS) {
       const dir = path.join(root, n, sub);
       for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
-        if (!ATOMIC_TEMP.test(f)) continue;
+        if (!ATOMIC_TEMP.test(f) && !DIARY_TEMP.test(f)) continue;
         await fs.rm(path.join(dir, f), { force: true });
         onRemoved(path.join(dir, f));
       }
@@ -116,6 +128,8 @@ export class PersonaStore {
    * half done). A folder that cannot be read is reported, not fatal. `create: false` only
    * reads (a command that lists personas must not make a home where there is none).
    */
+  private loading: Promise<void> | null = null;
+
   async load(onBroken: (dir: string, err: unknown) => void = () => {}, opts: { create?: boolean; sweep?: boolean; onSwept?: (what: string) => void } = {}): Promise<void> {
     const cache = new Map<string, PersonaRecord>();
     if (opts.create !== false) await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
@@ -140,7 +154,9 @@ export class PersonaStore {
   }
 
   private async records(): Promise<Map<string, PersonaRecord>> {
-    if (!this.cache) await this.load();
+    // One first load for all who ask at once: two would each set a cache, and the later one
+    // would lose what was added to the earlier.
+    if (!this.cache) await (this.loading ??= this.load());
     return this.cache!;
   }
 
@@ -215,13 +231,57 @@ export class PersonaStore {
     try {
       return JSON.parse(await fs.readFile(path.join(this.dir(id), "secrets.json"), "utf8")) as PersonaSecrets;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { organs: {}, channels: {}, diary_key: "" };
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { organs: {}, channels: {} };
       throw err;
     }
   }
 
   async saveSecrets(id: string, s: PersonaSecrets): Promise<void> {
     await (await this.owner(id)).gate.write(() => writeJson(path.join(this.dir(id), "secrets.json"), s, 0o600));
+  }
+
+  /** An empty folder beside the personas to unpack one into (swept at boot if a crash leaves it). */
+  async stagingFolder(id: string): Promise<string> {
+    this.dir(id);
+    await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    const staging = path.join(this.root, `.new-${id}-${crypto.randomBytes(4).toString("hex")}`);
+    await fs.mkdir(staging, { mode: DIR_MODE });
+    return staging;
+  }
+
+  /**
+   * Puts a folder unpacked aside in place as her folder, with her record and secrets written
+   * into it first: by one rename, so she is there whole or not at all. With `replace`, her
+   * folder as it is goes aside in the same moment (no write of hers in progress) and is
+   * removed after. Without it, a folder already there is a 409 (a rename onto an empty
+   * folder would silently replace it).
+   */
+  async adopt(staging: string, rec: PersonaRecord, secrets: PersonaSecrets, opts: { replace: boolean }): Promise<void> {
+    const dir = this.dir(rec.id);
+    for (const d of [...HOME_DIRS.map((x) => path.join(staging, "home", x)), path.join(staging, "workspace"), path.join(staging, "diary")]) {
+      await fs.mkdir(d, { recursive: true, mode: DIR_MODE });
+    }
+    await writeJson(path.join(staging, "secrets.json"), secrets, 0o600);
+    await writeJson(path.join(staging, "persona.json"), rec, 0o600);
+    const there = await fs.lstat(dir).then(() => true, () => false);
+    if (!opts.replace) {
+      const conflict = () => new Conflict(`A persona with her id (${rec.id}) is already here. Restore with replace=true to put the diary in her place.`);
+      if (there || (await this.has(rec.id))) throw conflict();
+      // Another restore of her may land between the look and the rename: the rename then refuses.
+      await fs.rename(staging, dir).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === "ENOTEMPTY" || err.code === "EEXIST" ? conflict() : err;
+      });
+      (await this.records()).set(rec.id, rec);
+      return;
+    }
+    const owner = await this.owner(rec.id);
+    await owner.gate.exclusive(async () => {
+      const aside = path.join(this.root, `.gone-${rec.id}-${crypto.randomBytes(4).toString("hex")}`);
+      await fs.rename(dir, aside);
+      await fs.rename(staging, dir);
+      (await this.records()).set(rec.id, rec);
+      await fs.rm(aside, { recursive: true, force: true });
+    });
   }
 
   /**

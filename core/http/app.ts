@@ -11,6 +11,7 @@ import { buildOpenApi } from "./openapi.js";
 import type { Route } from "./route.js";
 import { buildRouter } from "./router.js";
 import type { RouteDeps } from "./routes/deps.js";
+import { diaryRoutes } from "./routes/diary.js";
 import { healthRoutes } from "./routes/health.js";
 import { laterRoutes } from "./routes/later.js";
 import { memoryRoutes } from "./routes/memory.js";
@@ -21,8 +22,8 @@ import { pluginRoutes } from "./routes/plugins.js";
 import { packageVersion } from "../version.js";
 
 /** The whole route table, in matching order. */
-export function routeTable(deps: RouteDeps): Route[] {
-  return [...pluginRoutes(deps), ...personaRoutes(deps), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
+export function routeTable(deps: RouteDeps, home: string): Route[] {
+  return [...pluginRoutes(deps), ...personaRoutes(deps), ...diaryRoutes({ ...deps, home }), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
 }
 
 /** Composes the express app: defences first, then the routes, the docs, the 404s, the one error handler. */
@@ -32,7 +33,7 @@ export function buildApp(config: Config, deps: RouteDeps, log: Logger, secrets: 
   app.set("query parser", "simple");
   app.use((req, _res, next) => next(guardRequest(config, req) ?? undefined));
 
-  const routes = routeTable(deps);
+  const routes = routeTable(deps, config.home);
   app.use(buildRouter(routes, { store: deps.store, agents: deps.agents, tmpDir: path.join(config.home, "tmp"), checkResponses: config.checkResponses, log }));
 
   const doc = buildOpenApi(routes, packageVersion());

@@ -22,6 +22,14 @@ export const organSpec = Joi.object({
   api_key: Joi.string().max(500).description("Secret; stored in secrets.json only, never shown again"),
 }).unknown(false);
 
+/** Her organs as create and migrate take them: a thinking organ, and the others if she has them. */
+export const organsInput = Joi.object({
+  thinking: organSpec.required(),
+  vision: organSpec,
+  hearing: organSpec,
+  frontier: organSpec,
+}).unknown(false);
+
 const credentials = Joi.object().pattern(Joi.string().max(40), Joi.string().max(1000)).max(20);
 
 export const channelInput = Joi.object({

@@ -35,6 +35,8 @@ export interface MindDeps {
   onSick(reason: string): void;
   /** Sends her words out on a channel other than web (web is the event bus itself). */
   deliver(channel: string, text: string): Promise<void>;
+  /** Writes her diary (after each night): what was written, or why not (no diary key yet). */
+  writeDiary(): Promise<{ created: string; bytes: number } | { skipped: string }>;
 }
 
 /** Something for her to take in: a message (already in her conversation) or an event. */
@@ -395,7 +397,7 @@ export class Mind {
 
   // ─── night ──────────────────────────────────────────────────────────────────
 
-  /** Her night, on the worker: consolidate, archive, wake. What arrives meanwhile waits. */
+  /** Her night, on the worker: consolidate, archive, write her diary, wake. What arrives meanwhile waits. */
   sleep(): Promise<NightSummary> {
     const nightfall = new Date();
     return this.enqueue(async () => {
@@ -403,7 +405,9 @@ export class Mind {
       this.phase = "night";
       this.activity("reflecting");
       try {
-        return await consolidate(this.d.name, this.d.memory, this.thinkingOrgan, nightfall);
+        const night = await consolidate(this.d.name, this.d.memory, this.thinkingOrgan, nightfall);
+        // Her diary after every night: the day she just lived is in it.
+        return { ...night, diary: await this.d.writeDiary() };
       } catch (err) {
         if (this.stopped) throw new NotRunning(`${this.d.name} was stopped before her night was over; her day is kept as it was, for her next night.`);
         throw isOrganFault(err) ? new Invalid(`Her night could not run, so her day is kept as it was: ${err.message}`) : err;

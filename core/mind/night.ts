@@ -13,6 +13,8 @@ export interface NightSummary {
   updated: MemoryKey[];
   /** Her own words about the day. */
   summary: string;
+  /** Her diary, written after the night (or why it was not). */
+  diary?: { created: string; bytes: number } | { skipped: string };
 }
 
 const NIGHT_SCHEMA = {

@@ -10,35 +10,9 @@ import t from "tap";
 import { resolveConfig } from "../../core/config.js";
 import { FORMAT_VERSION, PersonaStore } from "../../core/persona-store.js";
 import { startFakeOllama } from "../fixtures/fake-ollama.js";
-import { BIN, childEnv, childHome, ROOT, runCli, signalAndWait, spawnDaemon, STEP_MS, type ChildDaemon as Daemon } from "../helpers/child-daemon.js";
+import { BIN, childEnv, childHome, freePort, ROOT, runCli, signalAndWait, spawnDaemon, STEP_MS, type ChildDaemon as Daemon } from "../helpers/child-daemon.js";
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
-
-
-/** A port nothing listens on right now (and, with `pair`, the one after it too). */
-async function freePort(pair = false): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address() as net.AddressInfo;
-        s.close(() => resolve(port));
-      });
-    });
-    if (!pair) return p;
-    if (p < 65535 && (await canBind(p + 1))) return p;
-  }
-  throw new Error("no free port found");
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
 
 
 function readRecord(home: string, id: string): { status: string; name: string } {
@@ -274,9 +248,9 @@ t.test("the port answers only once boot is done: active personas already run, a 
       {
         version: FORMAT_VERSION, id, name: `P${n}`, birthday: "2026-01-01", created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
         status: "active", status_reason: null, organs: { thinking: { provider: "ollama", model: "llama3.2:latest", url: "http://127.0.0.1:9" } },
-        channels: [], diary: { salt: "00", kdf: { name: "scrypt", N: 4096, r: 8, p: 1 } },
+        channels: [],
       },
-      { organs: {}, channels: {}, diary_key: "k" },
+      { organs: {}, channels: {} },
     );
   }
   const last = ids[ids.length - 1]!;

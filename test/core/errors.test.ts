@@ -181,9 +181,6 @@ t.test("409 for live routes on a stopped persona, 404 first, 501 past the checks
     detailOf(t, await api("POST", "/v1/chat/completions", { model: "ada", messages: [{ role: "user", content: "hi" }] }), 501),
     "Chat completions over /v1 is not built yet in this version of Eternego; the request was valid and nothing was changed.",
   );
-  for (const [p, what] of [["export", "The diary"]]) {
-    t.equal(detailOf(t, await api("GET", `/api/persona/${id}/${p}`), 501), `${what} is not built yet in this version of Eternego; the request was valid and nothing was changed.`, p);
-  }
 
   t.same((await api("POST", `/api/persona/${id}/stop`)).body, { status: "stopped" });
   const notRunning = `Persona ${id} is not running (state: stopped). Start her with POST /api/persona/${id}/start.`;

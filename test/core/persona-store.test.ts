@@ -31,12 +31,12 @@ function record(id: string, over: Partial<PersonaRecord> = {}): PersonaRecord {
     status_reason: null,
     organs: { thinking: { provider: "ollama", model: "llama3.2", url: "http://localhost:11434" } },
     channels: [],
-    diary: { salt: "00112233445566778899aabbccddeeff", kdf: { name: "scrypt", N: 4096, r: 8, p: 1 } },
+    diary: { fingerprint: "0011223344556677" },
     ...over,
   };
 }
 
-const secrets = (key = "sk-test-0123456789"): PersonaSecrets => ({ organs: { thinking: { api_key: key } }, channels: {}, diary_key: "ab".repeat(32) });
+const secrets = (key = "sk-test-0123456789"): PersonaSecrets => ({ organs: { thinking: { api_key: key } }, channels: {}, diary_recipient: "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq" });
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
 const readJson = (p: string) => JSON.parse(fs.readFileSync(p, "utf8"));
 
@@ -56,8 +56,8 @@ t.test("create writes her whole folder with private modes and no secret in perso
 
   const onDisk = readJson(path.join(dir, "persona.json"));
   t.same(onDisk, record(ID_A), "persona.json is the record");
-  t.equal(onDisk.version, 1, "with its format version");
-  t.notMatch(fs.readFileSync(path.join(dir, "persona.json"), "utf8"), /api_key|sk-test|diary_key/);
+  t.equal(onDisk.version, 2, "with its format version");
+  t.notMatch(fs.readFileSync(path.join(dir, "persona.json"), "utf8"), /api_key|sk-test|diary_recipient|age1/);
   t.same(readJson(path.join(dir, "secrets.json")), secrets());
   t.same(await store.secrets(ID_A), secrets());
   t.same(await store.get(ID_A), record(ID_A));
@@ -176,7 +176,7 @@ t.test("secrets default when absent; remove deletes her whole folder", async (t)
   await store.create(record(ID_A), secrets());
   const dir = path.join(home, "personas", ID_A);
   fs.rmSync(path.join(dir, "secrets.json"));
-  t.same(await store.secrets(ID_A), { organs: {}, channels: {}, diary_key: "" });
+  t.same(await store.secrets(ID_A), { organs: {}, channels: {} });
   fs.writeFileSync(path.join(dir, "workspace", "draft.txt"), "x");
   await store.remove(ID_A);
   t.notOk(fs.existsSync(dir));

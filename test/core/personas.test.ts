@@ -2,7 +2,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { validateMnemonic } from "@scure/bip39";
+import { bech32 } from "@scure/base";
+import { mnemonicToSeed, validateMnemonic } from "@scure/bip39";
+import { identityToRecipient } from "age-encryption";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 import t, { type Test } from "tap";
 import type { PersonaChangedEvent } from "../../core/api/events.js";
@@ -152,7 +154,7 @@ t.test("create: 201 with a view without secrets and a real recovery phrase that 
 
   const p = paths(home, id);
   const rec = readJson(p.persona);
-  t.equal(rec.version, 1, "persona.json carries its format version");
+  t.equal(rec.version, 2, "persona.json carries its format version");
   t.equal(rec.id, id);
   t.equal(rec.status, "active");
   t.same(rec.organs, {
@@ -161,16 +163,19 @@ t.test("create: 201 with a view without secrets and a real recovery phrase that 
     frontier: { provider: "ollama", model: "qwen3", url: ollama.url },
   }, "organs on disk carry no key");
   t.same(rec.channels, [{ type: "fakechat", name: "@bot-a1-91c7f0d2", verified: false }], "channels on disk carry no credentials");
-  t.match(rec.diary, { salt: /^[0-9a-f]{32}$/, kdf: { name: "scrypt", N: Number, r: Number, p: Number } });
-  t.notMatch(JSON.stringify(rec), /api_key|token|diary_key|phrase/, "persona.json has no secret field");
+  t.same(Object.keys(rec.diary), ["fingerprint"], "persona.json keeps only her diary key's fingerprint");
+  t.notMatch(JSON.stringify(rec), /api_key|token|diary_key|diary_recipient|age1|phrase/, "persona.json has no secret field");
 
   const secrets = readJson(p.secrets);
   t.same(secrets.organs, { thinking: { api_key: keys.thinking }, vision: { api_key: keys.vision } });
   t.same(secrets.channels, { fakechat: { token: keys.token, room: "lobby" } });
-  const { N, r: blocks, p: par } = rec.diary.kdf;
-  const expected = crypto.scryptSync(phrase.normalize("NFKD"), Buffer.from(rec.diary.salt, "hex"), 32, { N, r: blocks, p: par, maxmem: 256 * N * blocks }).toString("hex");
-  t.equal(secrets.diary_key, expected, "diary_key = scrypt(phrase, salt) with the recorded parameters");
-  t.equal(N, 2 ** 12, "the KDF cost recorded is the one configured");
+  // The key, derived here as docs/diary-format.md tells it: BIP-39 seed, HKDF-SHA256, an age X25519 identity.
+  const seed = await mnemonicToSeed(phrase);
+  const identity = bech32.encode("age-secret-key-", bech32.toWords(new Uint8Array(crypto.hkdfSync("sha256", seed, "eternego diary v1", "age x25519 identity", 32))), false).toUpperCase();
+  const expected = await identityToRecipient(identity);
+  t.equal(secrets.diary_recipient, expected, "the daemon keeps the recipient of the key her phrase is");
+  t.equal(rec.diary.fingerprint, crypto.createHash("sha256").update(`eternego fingerprint ${expected}`).digest("hex").slice(0, 16), "and its fingerprint in the clear");
+  t.notOk(JSON.stringify(secrets).includes("AGE-SECRET-KEY") || JSON.stringify(secrets).includes(identity), "never the identity that opens her diaries");
 
   t.same(
     fs.readdirSync(p.dir).sort(),
@@ -188,7 +193,8 @@ t.test("create: 201 with a view without secrets and a real recovery phrase that 
   t.same(filesContaining(home, phrase.replace(/ /g, "")), [], "nor the words run together");
   const secretsFile = path.join("personas", id, "secrets.json");
   for (const k of Object.values(keys)) t.same(filesContaining(home, k), [secretsFile], `a secret is only in secrets.json`);
-  t.same(filesContaining(home, expected), [secretsFile], "the derived key is only in secrets.json");
+  t.same(filesContaining(home, expected), [secretsFile], "the recipient is only in secrets.json");
+  t.same(filesContaining(home, identity), [], "the identity is in no file");
 
   t.equal(mode(home), 0o700, "ETERNEGO_HOME is 0700");
   for (const dir of dirsUnder(home)) t.equal(mode(dir), 0o700, `${path.relative(home, dir)} is 0700`);

@@ -2,6 +2,7 @@
 // dist is built by `npm test` before tap runs), with what it prints kept for the test.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,15 +34,15 @@ export function childHome(t: Tap, prefix = "eternego-cli-"): string {
 
 /** The environment a child sees: quiet, fast diary keys, nothing inherited that picks a port or plugins. */
 export function childEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ETERNEGO_QUIET: "1", ETERNEGO_SCRYPT_LOG_N: "12", ETERNEGO_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, ETERNEGO_QUIET: "1", ETERNEGO_HOME: home };
   for (const k of ["WEB_PORT", "ETERNEGO_PLUGINS", "ETERNEGO_TOKEN", "ETERNEGO_CHECK_RESPONSES", "ETERNEGO_ALLOWED_ORIGINS", "NODE_OPTIONS"]) delete env[k];
   return { ...env, ...extra };
 }
 
-/** Runs a short CLI command to completion (or kills it after STEP_MS). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a short CLI command to completion (or kills it after STEP_MS), in `cwd` (the repository by default). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env, cwd: ROOT, timeout: STEP_MS, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env, cwd, timeout: STEP_MS, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -147,4 +148,29 @@ export function filesOf(dir: string): Map<string, string> {
     if (e.isFile()) out.set(path.join(e.parentPath, e.name), fs.readFileSync(path.join(e.parentPath, e.name), "latin1"));
   }
   return out;
+}
+
+/** A port nothing listens on right now (and, with `pair`, the one after it too). */
+export async function freePort(pair = false): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    if (!pair) return p;
+    if (p < 65535 && (await canBind(p + 1))) return p;
+  }
+  throw new Error("no free port found");
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
 }

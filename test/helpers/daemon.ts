@@ -31,11 +31,11 @@ export function tempHome(prefix = "eternego-test-"): string {
  * response is checked against its documented schema (ETERNEGO_CHECK_RESPONSES), so any test
  * that talks to it also checks the OpenAPI contract.
  */
-export async function startDaemon(t: Tap, opts: { home?: string; plugins?: string[]; env?: Record<string, string> } = {}): Promise<TestDaemon> {
+export async function startDaemon(t: Tap, opts: { home?: string; plugins?: string[]; env?: Record<string, string>; port?: number } = {}): Promise<TestDaemon> {
   const home = opts.home ?? tempHome();
   const config = resolveConfig(
-    { home, port: 0, plugin: opts.plugins },
-    { ETERNEGO_SCRYPT_LOG_N: "12", ETERNEGO_QUIET: "1", ETERNEGO_CHECK_RESPONSES: "1", ...opts.env },
+    { home, port: opts.port ?? 0, plugin: opts.plugins },
+    { ETERNEGO_QUIET: "1", ETERNEGO_CHECK_RESPONSES: "1", ...opts.env },
   );
   const daemon = await buildDaemon(config);
   await daemon.start();

@@ -32,7 +32,10 @@ t.test("her night rewrites her memory files whole, archives the day, and she wak
   t.equal(r.status, 200, JSON.stringify(r.body));
   const today = new Date();
   const date = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
-  t.same(r.body, { archived: date, messages: 4, updated: ["person", "traits", "persona_trait", "wishes", "struggles", "context"], summary: "We talked about tea and the cello." });
+  const { diary, ...rest } = r.body;
+  t.same(rest, { archived: date, messages: 4, updated: ["person", "traits", "persona_trait", "wishes", "struggles", "context"], summary: "We talked about tea and the cello." });
+  t.match(diary, { created: /^\d{4}-\d{2}-\d{2}T/, bytes: Number }, "and her diary is written after it");
+  t.equal(fs.statSync(path.join(d.home, "personas", id, "diary", `${id}.diary`)).size, diary.bytes, "the diary on disk is the one it tells of");
 
   const nightCall = calls().find(isNight)!;
   t.match(nightCall.messages.at(-1)!.content, /Drinks coffee \(no longer true\)[\s\S]*## Today[\s\S]*Person: I drink green tea now/, "she reads her files and the day");

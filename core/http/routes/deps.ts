@@ -1,4 +1,5 @@
 import type { AgentRegistry } from "../../agent-registry.js";
+import type { Diaries } from "../../diary/diaries.js";
 import type { OrganLedger } from "../../organ-ledger.js";
 import type { PersonaService } from "../../persona-service.js";
 import type { PersonaStore } from "../../persona-store.js";
@@ -13,6 +14,7 @@ export interface RouteDeps {
   plugins: PluginRegistry;
   /** Token usage and last faults per persona and organ (diagnose). */
   ledger: OrganLedger;
+  diaries: Diaries;
 }
 
 /**

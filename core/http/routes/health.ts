@@ -64,6 +64,13 @@ const diagnosis = Joi.object({
   organs: Joi.object(Object.fromEntries(ORGAN_ROLES.map((r) => [r, organHealth]))).required(),
   uptime: Joi.array().items(uptimeDay).length(UPTIME_DAYS).required().description(`The last ${UPTIME_DAYS} local days, oldest first`),
   last_heartbeat: heartbeat.allow(null).required(),
+  diary: Joi.object({
+    fingerprint: Joi.string().allow(null).required().description("Her diary key's fingerprint; null when she has none yet"),
+    latest: Joi.object({ created: Joi.string().required(), bytes: Joi.number().integer().required() }).allow(null).required().description("Her latest diary"),
+    detail: Joi.string().allow(null).required().description("What to do, when she has no diary key"),
+  })
+    .label("DiaryState")
+    .required(),
 }).label("Diagnosis");
 
 /** A line of health.jsonl cut to the documented fields, or null when it is not one. */
@@ -139,8 +146,18 @@ function lastDays(n: number, now = new Date()): { days: string[]; since: Date } 
   return { days, since };
 }
 
-/** How she is: status, organs, faults, uptime. */
-export function healthRoutes({ personas, store, agents, ledger }: RouteDeps): Route[] {
+/** How she is: status, organs, faults, uptime, her diary. */
+export function healthRoutes({ personas, store, agents, ledger, diaries }: RouteDeps): Route[] {
+  const diaryState = async (id: string) => {
+    const rec = await store.get(id);
+    const fingerprint = (await store.secrets(id)).diary_recipient ? (rec.diary?.fingerprint ?? null) : null;
+    const latest = await diaries.latest(id);
+    return {
+      fingerprint,
+      latest: latest ? { created: latest.created, bytes: latest.bytes } : null,
+      detail: fingerprint ? null : `She has no diary key yet (she was made before diaries had one), so no diary of her is written. Make her a recovery phrase: POST /api/persona/${id}/recovery-phrase.`,
+    };
+  };
   return [
     route({
       method: "get", path: "/api/persona/:id/diagnose", tag: "health", kind: "config", params: idParams,
@@ -175,6 +192,7 @@ export function healthRoutes({ personas, store, agents, ledger }: RouteDeps): Ro
             organs,
             uptime: uptimeGrid(lines, days),
             last_heartbeat: newest,
+            diary: await diaryState(id),
           },
         };
       },

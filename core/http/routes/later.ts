@@ -1,7 +1,6 @@
 import Joi from "joi";
 import { route, type Route } from "../route.js";
 import { idParams } from "../schemas.js";
-import { onlyExtensions } from "./accept.js";
 import { notYet, type RouteDeps } from "./deps.js";
 
 // Routes whose behaviour belongs to later work. Their schemas and checks are real (404,
@@ -12,29 +11,6 @@ const NOT_YET = { 501: { description: "Valid, but the capability behind this rou
 
 export function laterRoutes(_deps: RouteDeps): Route[] {
   return [
-    route({
-      method: "post", path: "/api/persona/migrate", tag: "personas", kind: "lifecycle",
-      summary: "Restore a persona from her diary and recovery phrase, with her own id",
-      upload: {
-        files: [{ name: "diary", maxCount: 1, required: true, description: "The .diary file" }],
-        fields: Joi.object({
-          phrase: Joi.string().max(400).required().description("Her 24-word recovery phrase"),
-          organs: Joi.string().max(8000).required().description("JSON text: the organs she should use here, as in create"),
-          channels: Joi.string().max(8000).description("JSON text: channels as in create"),
-        }).unknown(false),
-        accept: onlyExtensions([".diary"], "a diary", 4 * 1024 ** 3),
-      },
-      responses: { ...NOT_YET },
-      errors: [400, 409, 415],
-      handler: async () => notYet("Restoring a persona from her diary"),
-    }),
-    route({
-      method: "get", path: "/api/persona/:id/export", tag: "diary", kind: "config", params: idParams,
-      summary: "A fresh encrypted diary of her, as a download",
-      responses: { 200: { description: "The diary file", contentType: "application/octet-stream" }, ...NOT_YET },
-      errors: [404],
-      handler: async () => notYet("The diary"),
-    }),
     route({
       method: "post", path: "/api/persona/:id/pair", tag: "channels", kind: "live", params: idParams,
       summary: "Pair a channel with the code she sent there",

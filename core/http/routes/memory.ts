@@ -10,6 +10,7 @@ import { localDate } from "../../mind/clock.js";
 import { MEMORY_KEYS, RECURRENCES, type Memory, type ConversationEntry, type MemoryKey, type Recurrence } from "../../mind/memory.js";
 import { occurrences } from "../../mind/recurrence.js";
 import { route, type Route } from "../route.js";
+import { disposition } from "../disposition.js";
 import { idParams } from "../schemas.js";
 import type { RouteDeps } from "./deps.js";
 
@@ -191,11 +192,6 @@ async function calendar(memory: Memory, start: Date, end: Date): Promise<{ items
 
 /** Shown in the page: images (not SVG, which can carry script), audio and PDF. Anything else is downloaded. */
 const INLINE = /^(?:image\/(?!svg)|audio\/|application\/pdf\b)/i;
-
-function disposition(kind: "inline" | "attachment", name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}
 
 /**
  * Sends one file of media/. The name was already refused if it is not a plain name; here the

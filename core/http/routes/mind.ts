@@ -60,6 +60,12 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
             messages: Joi.number().integer().required(),
             updated: Joi.array().items(Joi.string()).required().description("Memory files she rewrote"),
             summary: Joi.string().allow("").required(),
+            diary: Joi.alternatives()
+              .try(
+                Joi.object({ created: Joi.string().required(), bytes: Joi.number().integer().required() }).label("DiaryWritten"),
+                Joi.object({ skipped: Joi.string().required() }).label("DiarySkipped"),
+              )
+              .description("Her diary, written after the night; or why it was not (she has no diary key yet)"),
           }).label("NightSummary"),
         },
       },

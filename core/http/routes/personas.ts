@@ -1,6 +1,6 @@
 import Joi from "joi";
 import { route, type Route } from "../route.js";
-import { channelInput, channelView, idParams, organSpec, personaReply, personaView } from "../schemas.js";
+import { channelInput, channelView, idParams, organSpec, organsInput, personaReply, personaView } from "../schemas.js";
 import type { RouteDeps } from "./deps.js";
 
 const T = "personas";
@@ -27,12 +27,7 @@ export function personaRoutes({ personas }: RouteDeps): Route[] {
       description: "The recovery phrase in the answer is shown once and never stored: it is the only way to restore her diary elsewhere.",
       body: Joi.object({
         name: Joi.string().trim().min(1).max(80).required().example("Ada"),
-        organs: Joi.object({
-          thinking: organSpec.required(),
-          vision: organSpec,
-          hearing: organSpec,
-          frontier: organSpec,
-        }).required().unknown(false),
+        organs: organsInput.required(),
         channels: Joi.array().items(channelInput).max(10),
       }).unknown(false).required(),
       responses: {

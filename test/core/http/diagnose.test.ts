@@ -46,8 +46,9 @@ t.test("diagnose: her status, organs with zero counts and no fault, seven empty 
   const r = await d.api("GET", `/api/persona/${id}/diagnose`);
   t.equal(r.status, 200, JSON.stringify(r.body));
   const b = r.body;
-  t.same(Object.keys(b).sort(), ["failure", "id", "inbox", "last_heartbeat", "name", "organs", "phase", "running", "state", "status", "status_reason", "trouble", "uptime", "uptime_ms"].sort());
+  t.same(Object.keys(b).sort(), ["diary", "failure", "id", "inbox", "last_heartbeat", "name", "organs", "phase", "running", "state", "status", "status_reason", "trouble", "uptime", "uptime_ms"].sort());
   t.match(b, { id, name: "Ada", status: "active", status_reason: null, running: true, state: "running", failure: null, inbox: 0, trouble: null });
+  t.match(b.diary, { fingerprint: /^[0-9a-f]{16}$/, latest: { created: /^\d{4}-\d{2}-\d{2}T/, bytes: Number }, detail: null }, "her diary key and the diary written at her create");
   t.ok(["morning", "day", "night"].includes(b.phase), `a phase while she runs: ${b.phase}`);
   t.ok(Number.isInteger(b.uptime_ms) && b.uptime_ms >= 0 && b.uptime_ms < 60_000, `uptime_ms since her start: ${b.uptime_ms}`);
   t.same(b.organs, {

@@ -187,7 +187,10 @@ t.test("what the daemon answers over HTTP matches the schemas in the document", 
   check(t, "get", "/api/persona/:id/diagnose", await d.api("GET", `/api/persona/${id}/diagnose`), 200);
   check(t, "post", "/api/persona/:id/read", await d.api("POST", `/api/persona/${id}/read`, { message: "hi" }), 202);
   check(t, "get", "/api/persona/:id/conversation", await d.api("GET", `/api/persona/${id}/conversation`), 200);
-  check(t, "get", "/api/persona/:id/export", await d.api("GET", `/api/persona/${id}/export`), 501);
+  const diary = await d.api("GET", `/api/persona/${id}/export`);
+  t.equal(diary.status, 200);
+  t.ok(documented(doc, "get", "/api/persona/:id/export", 200).content?.["application/octet-stream"], "the diary is documented as the file it is");
+  t.equal(diary.headers.get("content-type"), "application/octet-stream");
   check(t, "post", "/api/persona/:id/stop", await d.api("POST", `/api/persona/${id}/stop`), 200);
   check(t, "post", "/api/persona/:id/sleep", await d.api("POST", `/api/persona/${id}/sleep`), 409);
 
