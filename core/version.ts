@@ -4,11 +4,17 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** This Eternego's version, from the package.json beside the source (or the dist) it runs from. */
-export function packageVersion(): string {
+/** The folder holding Eternego's package.json, from the source or the dist this runs from. */
+export function packageRoot(): string {
   for (const up of ["..", "../.."]) {
-    const f = path.join(here, up, "package.json");
-    if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, "utf8")).version;
+    const dir = path.resolve(here, up);
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
   }
-  return "0.0.0";
+  return path.resolve(here, "..");
+}
+
+/** This Eternego's version. */
+export function packageVersion(): string {
+  const f = path.join(packageRoot(), "package.json");
+  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, "utf8")).version : "0.0.0";
 }

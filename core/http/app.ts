@@ -19,6 +19,7 @@ import { mindRoutes } from "./routes/mind.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { personaRoutes } from "./routes/personas.js";
 import { pluginRoutes } from "./routes/plugins.js";
+import { dashboard } from "./dashboard.js";
 import { packageVersion } from "../version.js";
 
 /** The whole route table, in matching order. */
@@ -49,12 +50,7 @@ export function buildApp(config: Config, deps: RouteDeps, log: Logger, secrets: 
   );
 
   app.use(["/api", "/v1"], (req, _res, next) => next(new NotFound(`No route ${req.method} ${req.originalUrl.split("?")[0]}; the API is listed at /docs.`)));
-  app.get("/", (_req, res) => {
-    res.type("html").send(
-      `<!doctype html><meta charset="utf-8"><title>Eternego</title><h1>Eternego</h1>` +
-        `<p>The daemon is running. The dashboard arrives in a later version; meanwhile the whole API is at <a href="/docs">/docs</a>.</p>`,
-    );
-  });
+  app.use(dashboard());
   app.use(errorMiddleware(log, secrets));
   return { app, routes };
 }
