@@ -4,16 +4,18 @@
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { coldStart } from "./cold-start.js";
-import { cleanup } from "./lib.js";
+import { dashboardSize, dashboardTiming } from "./dashboard.js";
+import { diaryBench } from "./diary.js";
+import { cleanup, median } from "./lib.js";
 import { mindOverhead, mindSwarm } from "./mind.js";
 import { organ } from "./organ.js";
 import { rss } from "./rss.js";
 import { throughput } from "./throughput.js";
 
 const WATCHDOG_MS = 240_000;
-const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1, messageOverheadMs: 5 };
+const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1, messageOverheadMs: 5, pageKiB: 100, drawnMs: 500, diaryGrowthMiB: 64 };
 
-/** `--only f,g` runs just those sections (letters a–g); the default runs all. */
+/** `--only f,g` runs just those sections (letters a–j); the default runs all. */
 const onlyArg = process.argv.find((a) => a.startsWith("--only"));
 const only = onlyArg ? new Set((onlyArg.includes("=") ? onlyArg.split("=")[1]! : process.argv[process.argv.indexOf(onlyArg) + 1] ?? "").split(",").map((x) => x.trim()).filter(Boolean)) : null;
 const want = (...letters: string[]) => !only || letters.some((l) => only.has(l));
@@ -100,6 +102,43 @@ async function main(): Promise<number> {
   } else {
     console.log(`    check   : all ${g.messages} messages in her conversation exactly once and named in an answer of hers ok`);
   }
+  }
+
+  if (want("h")) {
+  console.log("\n(h) what the dashboard page loads, gzipped (level 9): index.html and every file it names");
+  const h = await dashboardSize();
+  for (const f of h.files) console.log(`    ${f.name.padEnd(22)} ${f1(f.bytes / 1024).padStart(7)} KiB → ${f1(f.gz / 1024).padStart(6)} KiB gzipped`);
+  const kib = h.totalGz / 1024;
+  const hOk = kib < AIMS.pageKiB;
+  console.log(`    total   : ${f1(kib)} KiB gzipped (aim < ${AIMS.pageKiB} KiB) ${verdict(hOk)}`);
+  console.log(`    baseline: ${f1(h.depsGz / 1024)} KiB gzipped (lit + socket.io-client + marked + DOMPurify bundled alone, same minifier) → the page is ${f2(h.totalGz / h.depsGz)}× its libraries`);
+  console.log(`    later   : ${f1(h.laterGz / 1024)} KiB gzipped more, the other screens, each fetched the first time its tab is opened`);
+  if (!hOk) missed++;
+  }
+
+  if (want("i")) {
+  console.log("\n(i) navigation to drawn in Chromium (the page's own clock): the persona list with 100 personas; a chat of 1,000 messages drawn and scrolled to its end; 5 runs each");
+  const i = await dashboardTiming();
+  const row = (name: string, xs: number[], plain: number[]) => {
+    const ok = median(xs) < AIMS.drawnMs;
+    console.log(`    ${name.padEnd(8)}: median ${f0(median(xs))} ms, best ${f0(Math.min(...xs))} ms (runs ${xs.map(f0).join(", ")}); aim < ${AIMS.drawnMs} ms ${verdict(ok)}`);
+    console.log(`    baseline: median ${f0(median(plain))} ms (a plain page fetching the same JSON and drawing plain elements) → ${f2(median(xs) / median(plain))}×`);
+    return ok;
+  };
+  if (!row("list", i.listMs, i.listPlainMs)) missed++;
+  if (!row("chat", i.chatMs, i.chatPlainMs)) missed++;
+  }
+
+  if (want("j")) {
+  console.log("\n(j) her diary with 100 MiB of media: export over HTTP from a daemon (a child process), then restore by upload into another; peak RSS growth from VmHWM after clear_refs");
+  const j = await diaryBench();
+  const mib = (k: number) => k / 1024;
+  console.log(`    export  : ${f0(j.exportMs).padStart(6)} ms, peak RSS +${f1(mib(j.exportGrowthKiB))} MiB (diary ${f1(j.diaryBytes / 1024 ** 2)} MiB of ${f1(j.mediaBytes / 1024 ** 2)} MiB media)`);
+  console.log(`    migrate : ${f0(j.migrateMs).padStart(6)} ms, peak RSS +${f1(mib(j.migrateGrowthKiB))} MiB (upload, decrypt, check, unpack, put in place, start)`);
+  console.log(`    baseline: tar | age ${f0(j.tarAgeMs)} ms, age -d | tar -x ${f0(j.ageTarMs)} ms (Debian's Go age, same folder) → export ${f2(j.exportMs / j.tarAgeMs)}×, migrate ${f2(j.migrateMs / j.ageTarMs)}×`);
+  const jOk = mib(Math.max(j.exportGrowthKiB, j.migrateGrowthKiB)) < AIMS.diaryGrowthMiB;
+  console.log(`    aim     : peak growth < ${AIMS.diaryGrowthMiB} MiB ${verdict(jOk)}`);
+  if (!jOk) missed++;
   }
 
   console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s; ${missed ? `${missed} aim(s) missed` : "every aim met"}.`);
