@@ -9,7 +9,7 @@ import { look, openAt, sees } from "./admin-helpers.js";
 // daemon, a persona made and her phrase kept, a talk, a file refused and a picture seen, her
 // knowledge edited, the day found in her calendar, her model changed, and her deleted.
 
-t.test("a whole journey: create → phrase → chat → a refused file → a picture → knowledge → calendar → organs → delete", async (t) => {
+t.test("a whole journey: create → phrase → chat → a refused file → a picture → knowledge → calendar → night → organs → delete", async (t) => {
   const ollama = await startFakeOllama({ models: ["llama3.2", "llava", "frontier-70b"] });
   t.teardown(() => ollama.close());
   ollama.brain = (req) => {
@@ -83,8 +83,13 @@ t.test("a whole journey: create → phrase → chat → a refused file → a pic
   await log.getByText("Hello Ada, I am Sam", { exact: true }).waitFor();
   t.pass("the day found in her calendar opens its conversation");
 
-  // Organs: she thinks with another model from now on.
+  // Her night, now: the day is archived and her diary written.
   await page.getByRole("link", { name: "Organs and status" }).click();
+  await page.getByRole("button", { name: "Her night now" }).click();
+  await sees(page, /She slept: the day of \d{4}-\d{2}-\d{2} \(\d+ messages\) is in her history.*her diary was written/);
+  t.ok((await d.api("GET", `/api/persona/${her.id}/diagnose`)).body.diary.latest, "her diary was written after her night");
+
+  // Organs: she thinks with another model from now on.
   await page.getByRole("group", { name: "Thinking" }).getByLabel("Model").fill("frontier-70b");
   await page.getByRole("button", { name: "Save organs" }).click();
   await sees(page, /Saved — thinking: frontier-70b/);

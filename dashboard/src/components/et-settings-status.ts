@@ -8,7 +8,24 @@ import { sectionStyles } from "./et-settings-section.js";
 import "./et-notice.js";
 import "./et-status.js";
 
-type Action = "start" | "rest" | "restart";
+type Action = "start" | "rest" | "restart" | "sleep";
+
+/** What `POST …/sleep` answers. */
+interface Night {
+  archived: string | null;
+  messages: number;
+  updated: string[];
+  summary: string;
+  diary?: { created: string; bytes: number } | { skipped: string };
+}
+
+/** Her night in a sentence: what she archived, which files she rewrote, her diary. */
+function nightSaid(n: Night): string {
+  const day = n.archived ? `She slept: the day of ${n.archived} (${n.messages} messages) is in her history` : "She slept: there was nothing said today to archive";
+  const files = n.updated.length ? `, she rewrote ${n.updated.join(", ")}` : "";
+  const diary = n.diary && "created" in n.diary ? ", and her diary was written." : n.diary ? `; no diary was written (${n.diary.skipped})` : ".";
+  return `${day}${files}${diary}${n.summary ? ` ${n.summary}` : ""}`;
+}
 
 /** Her status in plain words: what the person asked for, what is, and why when she is sick. */
 function describe(p: PersonaView): string {
@@ -55,13 +72,16 @@ export class EtSettingsStatus extends LitElement {
   @property({ attribute: false }) accessor persona!: PersonaView;
   @state() accessor busy: Action | null = null;
   @state() accessor error = "";
+  @state() accessor slept = "";
 
   private async act(a: Action): Promise<void> {
     const p = this.persona;
     this.busy = a;
     this.error = "";
+    this.slept = "";
     try {
-      if (a === "restart") await api.post(`/api/persona/${p.id}/restart`);
+      if (a === "sleep") this.slept = nightSaid(await api.post<Night>(`/api/persona/${p.id}/sleep`));
+      else if (a === "restart") await api.post(`/api/persona/${p.id}/restart`);
       else if (a === "start" && p.status === "sick") await api.post(`/api/persona/${p.id}/start`);
       else await api.post(`/api/persona/${p.id}/update`, { status: a === "rest" ? "hibernate" : "active" });
       emit(this, "et-persona-changed", { id: p.id });
@@ -88,9 +108,12 @@ export class EtSettingsStatus extends LitElement {
         : nothing}
       <div class="row">
         ${p.running
-          ? html`${button("rest", "Let her rest", "Stopping…")} ${button("restart", "Restart", "Restarting…")}`
+          ? html`${button("rest", "Let her rest", "Stopping…")} ${button("restart", "Restart", "Restarting…")}
+              ${button("sleep", "Her night now", "She is sleeping…")}`
           : button("start", "Start her", "Starting…", "primary")}
       </div>
+      ${p.running ? html`<p class="intro">Her night (at her bedtime, or now) folds the day into her memory files, archives it, and writes her diary.</p>` : nothing}
+      <p class="done" role="status">${this.slept}</p>
       ${this.error ? html`<et-notice heading="That did not work." .message=${this.error}></et-notice>` : nothing}
     </section>`;
   }
