@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -99,12 +99,13 @@ export class Diaries {
       const fingerprint = rec.diary?.fingerprint ?? fingerprintOf(recipient);
       const manifest: Manifest = { format: DIARY_FORMAT, id, fingerprint, name: rec.name, created, eternego: packageVersion() };
       const skipped: string[] = [];
+      let out: WriteStream | null = null;
       try {
         await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-        const out = createWriteStream(temp, { flags: "wx", mode: 0o600 });
-        out.write(headerText({ id, fingerprint, created }));
         const enc = new Encrypter();
         enc.addRecipient(recipient);
+        out = createWriteStream(temp, { flags: "wx", mode: 0o600 });
+        out.write(headerText({ id, fingerprint, created }));
         const tar = packFolder(this.store.dir(id), manifest, (rel, why) => skipped.push(`${rel} (${why})`));
         const sealed = await enc.encrypt(Readable.toWeb(tar) as ReadableStream<Uint8Array>);
         await pipeline(Readable.fromWeb(sealed as never), out);
@@ -116,6 +117,8 @@ export class Diaries {
         }
         await fs.rename(temp, this.latestPath(id));
       } catch (err) {
+        // The stream closed first, so the temp file cannot be made (or written) after it is removed.
+        if (out && !out.closed) await new Promise<void>((resolve) => out!.destroy().once("close", () => resolve()));
         await fs.rm(temp, { force: true });
         // Her files could not be read as they were (one changed under it, one cannot be opened):
         // nothing is lost, the previous diary stays, and trying again is the fix.
