@@ -44,6 +44,11 @@ export class AgentRegistry {
     return a;
   }
 
+  /** Where a channel of hers is, while she runs (null when she does not, or it is not connected). */
+  channel(id: string, type: string) {
+    return this.running(id) ? (this.agents.get(id)?.links?.view(type) ?? null) : null;
+  }
+
   count(): number {
     return this.agents.size;
   }

@@ -1,9 +1,11 @@
 import "reflect-metadata";
+import path from "node:path";
 import { inject, injectable } from "tsyringe";
 import { Invalid, NotRunning } from "./api/errors.js";
 import { isOrganFault } from "./api/organ-fault.js";
 import type { AgentState, OrganRole, OrganSpec, Phase } from "./api/types.js";
 import { Config } from "./config.js";
+import { HerChannels } from "./channels/her-channels.js";
 import { Diaries } from "./diary/diaries.js";
 import { readExport } from "./feed-exports.js";
 import { EventBus } from "./event-bus.js";
@@ -14,6 +16,7 @@ import { Mind, type Trouble } from "./mind/mind.js";
 import { learnFromExport, type FeedSummary } from "./mind/feed.js";
 import type { NightSummary } from "./mind/night.js";
 import { perceiveFile, type Perceived, type Received } from "./mind/perceive.js";
+import { KnownSecrets } from "./known-secrets.js";
 import { OrganLedger } from "./organ-ledger.js";
 import { Organs } from "./organs.js";
 import { PersonaStore, type PersonaRecord } from "./persona-store.js";
@@ -32,16 +35,21 @@ export class AgentKit {
     readonly bus: EventBus,
     readonly ledger: OrganLedger,
     readonly diaries: Diaries,
+    readonly secrets: KnownSecrets,
     @inject(Config) readonly config: Config,
     @inject(Logger) readonly log: Logger,
   ) {}
 }
+
+/** Where a message came from beyond its channel: its id (from a client), its chat and platform reference (from a channel). */
+type Via = { id?: string; chat?: string; ref?: string };
 
 /** A live persona in this daemon: her mind, her heart, her organs, bound to her files. */
 export class Agent {
   readonly startedAt = Date.now();
   private mind!: Mind;
   private heart!: Heartbeat;
+  private channels: HerChannels | null = null;
   private readonly abort = new AbortController();
 
   constructor(
@@ -74,8 +82,9 @@ export class Agent {
       log,
       faultRetryMs: config.faultRetryMs,
       onSick: (reason) => this.kit.onSick(p.id, reason),
-      // Channel plugins connect in their own issue; until then only web exists, and web is the bus.
-      deliver: async (channel) => log.warn({ persona: p.id }, `No connection for channel '${channel}'`),
+      home: this.kit.plugins.home.name,
+      deliver: (channel, chat, text) => this.channels!.say(channel, chat, text),
+      typing: (channel, chat, on) => this.channels?.typing(channel, chat, on),
       writeDiary: () =>
         this.kit.diaries.write(p.id).then(
           (f) => ({ created: f.created, bytes: f.bytes }),
@@ -89,12 +98,37 @@ export class Agent {
     const valid = typeof sleep === "string" && /^([01]\d|2[0-3]):[0-5]\d$/.test(sleep);
     if (sleep !== undefined && !valid) log.warn({ persona: p.id }, `routines.sleep in persona.json must be a time like "23:30", not ${JSON.stringify(sleep)}; she sleeps at ${DEFAULT_ROUTINES.sleep}.`);
     this.heart = new Heartbeat(this.mind, this.memory, { sleep: valid ? sleep : DEFAULT_ROUTINES.sleep }, config.heartbeatMs, log.child({ persona: p.id }));
+    this.channels = new HerChannels({
+      persona: p,
+      plugins: this.kit.plugins,
+      store,
+      memory: this.memory,
+      bus,
+      log,
+      secrets: this.kit.secrets,
+      tmpDir: path.join(config.home, "tmp", "channels"),
+      retryMs: config.channelRetryMs,
+      ears: {
+        read: (text, channel, via) => this.read(text, channel, via),
+        perceive: (files, caption, channel, via) => this.perceive(files, caption, channel, via),
+        hear: (file, channel, via) => this.hear(file, channel, via),
+        organs: () => this.organRoles(),
+      },
+    });
     await this.mind.resume();
     this.heart.start();
+    await this.channels.start();
+  }
+
+  /** Her channels other than the home one: connected, added, removed, paired. */
+  get links(): HerChannels | null {
+    return this.channels;
   }
 
   async stop(): Promise<void> {
     if (!this.mind) return;
+    // Channels first: nothing new comes in while her mind finishes; what comes meanwhile comes again later.
+    await this.channels?.stop();
     const stopped = this.mind.stop();
     this.abort.abort();
     await Promise.all([stopped, this.heart.stop()]);
@@ -125,8 +159,8 @@ export class Agent {
     }
   }
 
-  read(text: string, channel = "web", id?: string): Promise<ConversationEntry> {
-    return this.mind.receive({ text, channel, ...(id ? { id } : {}) });
+  read(text: string, channel: string, via: Via = {}): Promise<ConversationEntry> {
+    return this.mind.receive({ text, channel, ...via });
   }
 
   repliesTo(id: string, ms: number): Promise<ConversationEntry[] | null> {
@@ -134,16 +168,16 @@ export class Agent {
   }
 
   /** Files through their perceptions, then one message carrying the caption and what she perceived. */
-  async perceive(files: Received[], caption: string, channel = "web", id?: string): Promise<ConversationEntry> {
+  async perceive(files: Received[], caption: string, channel: string, via: Via = {}): Promise<ConversationEntry> {
     const got: Perceived[] = [];
     for (const f of files) got.push(await this.live(this.perceiveOne(f)));
-    return this.mind.receive({ text: caption, channel, media: got.map((g) => g.media), perceived: got, ...(id ? { id } : {}) });
+    return this.mind.receive({ text: caption, channel, media: got.map((g) => g.media), perceived: got, ...via });
   }
 
   /** A voice message: what she heard becomes the message itself. */
-  async hear(file: Received, channel = "web", id?: string): Promise<ConversationEntry> {
+  async hear(file: Received, channel: string, via: Via = {}): Promise<ConversationEntry> {
     const heard = await this.live(this.perceiveOne(file));
-    return this.mind.receive({ text: heard.text, channel, media: [heard.media], ...(id ? { id } : {}) });
+    return this.mind.receive({ text: heard.text, channel, media: [heard.media], ...via });
   }
 
   private async perceiveOne(f: Received): Promise<Perceived> {

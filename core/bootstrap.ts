@@ -4,6 +4,7 @@ import { AgentKit } from "./agent.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Config } from "./config.js";
 import { Daemon } from "./daemon.js";
+import { ChannelService } from "./channels/channel-service.js";
 import { Diaries } from "./diary/diaries.js";
 import { EventBus } from "./event-bus.js";
 import { buildApp } from "./http/app.js";
@@ -26,6 +27,7 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   for (const r of plugins.records) {
     if (r.state === "failed") log.warn({ plugin: r.name }, `Plugin skipped: ${r.error}`);
   }
+  void plugins.home; // no daemon without the channel every persona has (it throws saying why)
 
   const c = container.createChildContainer();
   c.registerInstance(Config, config);
@@ -40,11 +42,12 @@ export async function buildDaemon(config: Config): Promise<Daemon> {
   c.registerSingleton(AgentRegistry);
   c.registerSingleton(Organs);
   c.registerSingleton(PersonaService);
+  c.registerSingleton(ChannelService);
 
   const store = c.resolve(PersonaStore);
   const agents = c.resolve(AgentRegistry);
   const personas = c.resolve(PersonaService);
   const bus = c.resolve(EventBus);
-  const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger), diaries: c.resolve(Diaries) }, log, c.resolve(KnownSecrets));
-  return new Daemon({ config, log, app, personas, agents, store, bus, routes, secrets: c.resolve(KnownSecrets) });
+  const { app, routes } = buildApp(config, { personas, store, agents, plugins, ledger: c.resolve(OrganLedger), diaries: c.resolve(Diaries), channels: c.resolve(ChannelService), bus, secrets: c.resolve(KnownSecrets) }, log, c.resolve(KnownSecrets));
+  return new Daemon({ config, log, app, personas, agents, store, bus, routes, secrets: c.resolve(KnownSecrets), plugins });
 }

@@ -21,6 +21,8 @@ export interface Config {
   heartbeatMs: number;
   /** How long she waits before trying her thinking organ again after a fault (ms); `ETERNEGO_FAULT_RETRY_MS`. */
   faultRetryMs: number;
+  /** The first wait before a lost channel is connected again, or a failed send tried again (doubling to a minute); `ETERNEGO_CHANNEL_RETRY_MS`. */
+  channelRetryMs: number;
   /** Print a readable line per log event on the terminal. */
   terminalLog: boolean;
   /** Check every response against its documented schema (tests turn this on). */
@@ -81,6 +83,7 @@ export function resolveConfig(opts: ConfigInput, env: NodeJS.ProcessEnv = proces
     organTimeoutMs,
     heartbeatMs: ms("ETERNEGO_HEARTBEAT_MS", 60_000, 10),
     faultRetryMs: ms("ETERNEGO_FAULT_RETRY_MS", 10_000, 0),
+    channelRetryMs: ms("ETERNEGO_CHANNEL_RETRY_MS", 1_000, 1),
     port,
     host,
     token,

@@ -11,6 +11,7 @@ import type { EventBus } from "./event-bus.js";
 import type { PersonaStore } from "./persona-store.js";
 import type { Route } from "./http/route.js";
 import type { KnownSecrets } from "./known-secrets.js";
+import type { PluginRegistry } from "./plugin-registry.js";
 
 /** `failed`: it could not listen (every port taken, an address it cannot bind); nothing runs. */
 export type DaemonPhase = "stopped" | "starting" | "started" | "stopping" | "failed";
@@ -24,6 +25,7 @@ export interface DaemonParts {
   store: PersonaStore;
   bus: EventBus;
   secrets: KnownSecrets;
+  plugins: PluginRegistry;
   /** The route table the app serves (and the OpenAPI document describes). */
   routes: readonly Route[];
 }
@@ -64,7 +66,7 @@ export class Daemon {
     if (this.phase !== "stopped") throw new Error(`cannot start the daemon while it is ${this.phase}`);
     this.phase = "starting";
     const { config, personas, agents, store, bus, secrets, log } = this.parts;
-    this.io = attachRealtime(this.server, { config, bus, store, agents, secrets, log });
+    this.io = attachRealtime(this.server, { config, bus, store, agents, secrets, log, plugins: this.parts.plugins });
     // Boot before listening: a request served mid-boot would show active personas as
     // stopped, and a stop sent then would be undone by the boot still starting her.
     await personas.boot();

@@ -1,7 +1,8 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
 import { inject, injectable } from "tsyringe";
-import { Conflict, Invalid, NotFound } from "./api/errors.js";
+import { Conflict, Invalid, NotFound, isEternegoError } from "./api/errors.js";
+import type { ChannelPlugin } from "./api/plugin.js";
 import { ORGAN_ROLES, type AgentState, type ChannelView, type OrganRole, type OrganSpec, type PersonaStatus, type PersonaView } from "./api/types.js";
 import type { PersonaChange } from "./api/events.js";
 import { AgentKit } from "./agent.js";
@@ -66,7 +67,7 @@ export class PersonaService {
    * A lifecycle or config change of hers, after the ones asked for before it (her owner's
    * lane), on her record as it is by then: a 404 if she was deleted meanwhile.
    */
-  private async transition<T>(id: string, work: (rec: PersonaRecord) => Promise<T>): Promise<T> {
+  async transition<T>(id: string, work: (rec: PersonaRecord) => Promise<T>): Promise<T> {
     const owner = await this.store.owner(id);
     return owner.transition(async () => work(await this.store.get(id)));
   }
@@ -85,6 +86,20 @@ export class PersonaService {
   }
 
   view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id)): PersonaView {
+    return { ...this.summary(rec, state), channels: this.channelViews(rec, state === "running") };
+  }
+
+  /** Her channels as the API shows them: the home one first, then each she has, with where it is now. */
+  channelViews(rec: PersonaRecord, running = this.agents.running(rec.id)): ChannelView[] {
+    const home = this.plugins.home;
+    const idle = { detail: null, retry_at: null };
+    return [
+      { type: home.name, name: home.name, verified: true, state: running ? "connected" : "disconnected", ...idle },
+      ...rec.channels.map((c) => ({ type: c.type, name: c.name, verified: c.verified, ...(this.agents.channel(rec.id, c.type) ?? { state: "disconnected" as const, ...idle }) })),
+    ];
+  }
+
+  private summary(rec: PersonaRecord, state: AgentState): Omit<PersonaView, "channels"> {
     const running = state === "running";
     const organs: PersonaView["organs"] = {};
     const keys = this.keyed.get(rec.id);
@@ -92,10 +107,6 @@ export class PersonaService {
       const o = rec.organs[role];
       if (o) organs[role] = { provider: o.provider, model: o.model, url: o.url, has_key: keys?.has(role) ?? false };
     }
-    const channels: ChannelView[] = [
-      { type: "web", name: "web", verified: true, state: running ? "connected" : "disconnected" },
-      ...rec.channels.map((c) => ({ type: c.type, name: c.name, verified: c.verified, state: "disconnected" as const })),
-    ];
     return {
       id: rec.id,
       name: rec.name,
@@ -106,7 +117,6 @@ export class PersonaService {
       state,
       phase: running ? this.agents.phase(rec.id) : null,
       organs,
-      channels,
     };
   }
 
@@ -117,10 +127,10 @@ export class PersonaService {
     this.keyed.set(id, new Set((Object.keys(s.organs) as OrganRole[]).filter((r) => s.organs[r]?.api_key)));
     // Her diary recipient is private too: whoever knows it could write a diary her phrase opens.
     this.secrets.add(s.diary_recipient, ...Object.values(s.organs).map((o) => o?.api_key));
-    for (const c of Object.values(s.channels)) this.secrets.add(...Object.values(c));
+    for (const [type, c] of Object.entries(s.channels)) this.secrets.add(...this.secretsOf(type, c));
   }
 
-  private async changed(id: string, change: PersonaChange, state?: AgentState): Promise<void> {
+  async changed(id: string, change: PersonaChange, state?: AgentState): Promise<void> {
     const rec = change === "deleted" ? null : await this.store.get(id).catch(() => null);
     this.bus.emit("persona:changed", { id, change, persona: rec ? this.view(rec, state) : undefined, time: Date.now() });
   }
@@ -150,20 +160,38 @@ export class PersonaService {
     const channels: StoredChannel[] = [];
     const creds: PersonaSecrets["channels"] = {};
     for (const c of input) {
-      if (c.type === "web") continue; // always present; nothing to validate
-      const plugin = this.plugins.channels.get(c.type);
-      if (!plugin) {
-        const names = ["web", ...this.plugins.channels.keys()].filter((n, i, a) => a.indexOf(n) === i).join(", ");
-        throw new Invalid(`Channel type '${c.type}' is not provided by any loaded channel plugin (available: ${names}).`);
-      }
+      if (this.plugins.channels.get(c.type)?.always) continue; // always present; nothing to validate
       if (creds[c.type]) throw new Invalid(`Channel '${c.type}' is listed twice; give each channel type once.`);
-      const missing = plugin.credentials.filter((f) => f.required && !c.credentials[f.key]).map((f) => f.key);
-      if (missing.length) throw new Invalid(`Channel '${c.type}' needs ${missing.map((m) => `'${m}'`).join(", ")} in its credentials.`);
-      const { name } = await plugin.validate(c.credentials);
-      channels.push({ type: c.type, name, verified: false });
+      const { name, plugin } = await this.checkChannel(c.type, c.credentials);
+      channels.push({ type: c.type, name, verified: plugin.pairing === false });
       creds[c.type] = c.credentials;
     }
     return { channels, creds };
+  }
+
+  /** The credential values a channel's plugin declares secret (all of them, for a plugin not loaded): what is scrubbed from every text. */
+  private secretsOf(type: string, credentials: Record<string, string>): string[] {
+    const fields = this.plugins.channels.get(type)?.credentials;
+    return fields ? fields.filter((f) => f.secret).map((f) => credentials[f.key]!).filter(Boolean) : Object.values(credentials);
+  }
+
+  /** A channel's credentials checked by its plugin with the platform: the account's name, or a 400 naming the channel and what to fix. */
+  async checkChannel(type: string, credentials: Record<string, string>): Promise<{ name: string; plugin: ChannelPlugin }> {
+    const plugin = this.plugins.channels.get(type);
+    if (!plugin) {
+      throw new Invalid(`Channel type '${type}' is not provided by any loaded channel plugin (available: ${[...this.plugins.channels.keys()].join(", ")}).`);
+    }
+    const missing = plugin.credentials.filter((f) => f.required && !credentials[f.key]).map((f) => f.key);
+    if (missing.length) throw new Invalid(`Channel '${type}' needs ${missing.map((m) => `'${m}'`).join(", ")} in its credentials.`);
+    const unknown = Object.keys(credentials).filter((k) => !plugin.credentials.some((f) => f.key === k));
+    if (unknown.length) throw new Invalid(`Channel '${type}' takes no ${unknown.map((k) => `'${k}'`).join(", ")}; its credentials are ${plugin.credentials.map((f) => `'${f.key}'`).join(", ") || "none"}.`);
+    this.secrets.add(...this.secretsOf(type, credentials));
+    try {
+      return { name: (await plugin.validate(credentials)).name, plugin };
+    } catch (err) {
+      const why = this.secrets.scrub((err as Error)?.message ?? String(err));
+      throw isEternegoError(err) && err.status < 500 ? new Invalid(why.startsWith(`Channel '${type}'`) ? why : `Channel '${type}': ${why}`) : new Invalid(`Channel '${type}' could not check its credentials with the platform: ${why}`);
+    }
   }
 
   /** Organs as a request gives them: completed, checked and prepared (a 400 says what to fix); with what persona.json and secrets.json keep of them. */

@@ -25,7 +25,22 @@ export interface StoredOrgan {
 export interface StoredChannel {
   type: string;
   name: string;
+  /** Whether a chat on it is hers (at least one is paired). */
   verified: boolean;
+  /** The chats paired with her: only these reach her mind. */
+  chats?: { id: string; from?: string; paired_at: string }[];
+}
+
+/**
+ * `channels/<type>.json`: what a channel of hers keeps between restarts — the plugin's own
+ * keys (an update offset, a session), pairing codes waiting to be entered, her words not yet
+ * sent, and the message ids already handled.
+ */
+export interface ChannelFile {
+  stored: Record<string, unknown>;
+  pending: { chat: string; from?: string; code: string; expires: string }[];
+  outbox: { id: string; chat: string; text: string }[];
+  seen: string[];
 }
 
 /** persona.json — everything about her except secrets. */
@@ -72,11 +87,11 @@ const ATOMIC_TEMP = /^(.+\.(?:md|json|jsonl))\.\d+$/;
 /** A diary being written when a crash came (`diary/.<id>.diary.<hex>.tmp`). */
 const DIARY_TEMP = /^\.[0-9a-f-]{36}\.diary\.[0-9a-f]{8}\.tmp$/;
 /** Where her writes happen: her folder, home/ and the folders under it that hold JSON and Markdown, and her diaries. */
-const WRITTEN_DIRS = ["", "home", "diary", ...HOME_DIRS.filter((d) => d !== "media").map((d) => path.join("home", d))];
+const WRITTEN_DIRS = ["", "home", "diary", "channels", ...HOME_DIRS.filter((d) => d !== "media").map((d) => path.join("home", d))];
 
-async function writeJson(file: string, value: unknown, mode: number): Promise<void> {
+async function writeJson(file: string, value: unknown, mode: number, fsync = true): Promise<void> {
   // temp file + fsync + rename: a crash leaves either the old file or the new one, never half of one.
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n", { mode });
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n", { mode, fsync });
 }
 
 /** Removes what a crash left half done: staging folders, and temp files of atomic writes. */
@@ -225,6 +240,36 @@ export class PersonaStore {
   async save(rec: PersonaRecord): Promise<void> {
     await (await this.owner(rec.id)).gate.write(() => writeJson(path.join(this.dir(rec.id), "persona.json"), rec, 0o600));
     (await this.records()).set(rec.id, rec);
+  }
+
+  private channelPath(id: string, type: string): string {
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(type)) throw new Invalid(`'${type}' is not a channel type.`);
+    return path.join(this.dir(id), "channels", `${type}.json`);
+  }
+
+  /** What a channel of hers kept (empty when it has kept nothing yet). */
+  async channelFile(id: string, type: string): Promise<ChannelFile> {
+    const empty: ChannelFile = { stored: {}, pending: [], outbox: [], seen: [] };
+    try {
+      return { ...empty, ...(JSON.parse(await fs.readFile(this.channelPath(id, type), "utf8")) as Partial<ChannelFile>) };
+    } catch {
+      // None yet — or broken by hand, when she keeps talking there and only its offset and waiting words are lost.
+      return empty;
+    }
+  }
+
+  async saveChannelFile(id: string, type: string, data: ChannelFile): Promise<void> {
+    const file = this.channelPath(id, type);
+    await (await this.owner(id)).gate.write(async () => {
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: DIR_MODE });
+      // Renamed into place whole, but not flushed to the disk each time: written several times a
+      // message, it would cost more than the message (her conversation is not flushed either).
+      await writeJson(file, data, 0o600, false);
+    });
+  }
+
+  async removeChannelFile(id: string, type: string): Promise<void> {
+    await (await this.owner(id)).gate.write(() => fs.rm(this.channelPath(id, type), { force: true }));
   }
 
   async secrets(id: string): Promise<PersonaSecrets> {

@@ -40,6 +40,16 @@ export class PluginRegistry {
   }
 
   /**
+   * The channel that is on every persona without being added (the web): where HTTP and
+   * socket.io messages are said to come from. The daemon does not start without one.
+   */
+  get home(): ChannelPlugin {
+    const always = [...this.channels.values()].find((c) => c.always);
+    if (!always) throw new Error("No channel plugin is always present (the built-in channels/web did not load; GET /api/plugins says why).");
+    return always;
+  }
+
+  /**
    * The 415 rule as one lookup: the capability for a file name, given the organs she has
    * (and her id, for the fix to name). Throws `Unsupported` naming what would make the file
    * acceptable.

@@ -85,6 +85,9 @@ export const channelSchema = Joi.object({
     )
     .unique("key")
     .required(),
+  maxText: Joi.number().integer().min(16).required(),
+  pairing: Joi.boolean(),
+  always: Joi.boolean(),
   validate: fn.required(),
   connect: fn.required(),
 }).unknown(false);

@@ -12,6 +12,7 @@ import { check } from "./http/validation.js";
 import type { KnownSecrets } from "./known-secrets.js";
 import type { Logger } from "./logger.js";
 import type { PersonaStore } from "./persona-store.js";
+import type { PluginRegistry } from "./plugin-registry.js";
 
 export type Realtime = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -24,6 +25,7 @@ export interface RealtimeDeps {
   agents: AgentRegistry;
   secrets: KnownSecrets;
   log: Logger;
+  plugins: PluginRegistry;
 }
 
 /**
@@ -82,7 +84,7 @@ export function attachRealtime(server: http.Server, deps: RealtimeDeps): Realtim
       agents.get(id);
     };
     socket.on("chat:send", on<{ persona: string; message: string }, { status: "received"; id: string }>("chat:send", chatSend, async ({ persona, message }) => {
-      const entry = await agents.get(persona).read(message, "web");
+      const entry = await agents.get(persona).read(message, deps.plugins.home.name);
       return { status: "received", id: entry.id };
     }, live));
   });

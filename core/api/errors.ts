@@ -103,6 +103,12 @@ export function fieldErrorsOf(err: unknown): FieldError[] | null {
   return Array.isArray(list) ? (list as FieldError[]) : null;
 }
 
+/** 429 — too many tries in a short time (pairing codes guessed); the detail says when to try again. */
+export class TooMany extends EternegoError {
+  readonly status = 429;
+  readonly code = "ERR_TOO_MANY";
+}
+
 /** 501 — the route exists and its checks passed, but the capability behind it is not built yet. */
 export class NotImplemented extends EternegoError {
   readonly status = 501;

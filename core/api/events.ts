@@ -1,4 +1,4 @@
-import type { PersonaView, Phase } from "./types.js";
+import type { ChannelState, PersonaView, Phase } from "./types.js";
 import type { OrganProgress } from "./plugin.js";
 
 /** Why `persona:changed` fired. */
@@ -18,6 +18,8 @@ export interface ChatMessageEvent {
   id: string;
   from: "person" | "persona";
   channel: string;
+  /** The chat on that channel (a Telegram chat id…); absent for the web. */
+  chat?: string;
   text: string;
   media?: string[];
   time: string;
@@ -58,6 +60,16 @@ export interface OrganProgressEvent extends OrganProgress {
   time: number;
 }
 
+/** A channel of hers changed state (connected, retrying with when, failed with why). */
+export interface ChannelStateEvent {
+  persona: string;
+  type: string;
+  state: ChannelState;
+  detail: string | null;
+  retry_at: string | null;
+  time: number;
+}
+
 /** Events the daemon pushes to socket.io clients. */
 export interface ServerToClientEvents {
   "persona:changed": (e: PersonaChangedEvent) => void;
@@ -69,7 +81,7 @@ export interface ServerToClientEvents {
   "organ:progress": (e: OrganProgressEvent) => void;
   "organ:usage": (e: { persona: string | null; role: string; provider: string; model: string; input: number; output: number; time: number }) => void;
   "organ:fault": (e: { persona: string; role: string; provider: string; model: string; status: number | null; detail: string; time: number }) => void;
-  "channel:state": (e: { persona: string; type: string; state: string; time: number }) => void;
+  "channel:state": (e: ChannelStateEvent) => void;
 }
 
 /** Acknowledgement for client requests: the same `{detail}` shape as HTTP errors on failure. */

@@ -168,22 +168,67 @@ export interface CredentialField {
   required: boolean;
 }
 
-/** An inbound message from a channel. */
-export interface InboundMessage {
-  text: string;
-  from?: string;
-  chat?: string;
+/**
+ * A file that came with an inbound message. The daemon decides whether she can take it in
+ * (the same perception rules as an upload) before it asks for the bytes.
+ */
+export interface InboundAttachment {
+  /** A file name with its extension: what decides which perception takes it. */
+  name: string;
+  /** `voice`: a voice note, heard as the message itself (like `hear`); `file`: anything else. */
+  kind: "voice" | "file";
+  /** Its size when the platform says it, so a too-large file is refused without fetching it. */
+  size?: number;
+  /** Writes the bytes to `to` (a path the daemon gives), at most `maxBytes` of them; throws past that. */
+  download(to: string, maxBytes: number): Promise<void>;
 }
 
+/** A message from a channel, as its plugin hands it over. */
+export interface InboundMessage {
+  /** The platform's id of this message: with the chat, what makes it handled once. */
+  id: string;
+  /** The conversation it came from, as the platform names it: where her answer goes. */
+  chat: string;
+  /** Who sent it, as the platform shows them (shown when the chat is paired). */
+  from?: string;
+  text: string;
+  attachments?: InboundAttachment[];
+}
+
+/** What a channel connection is given by the daemon. */
 export interface ChannelContext {
   log: PluginLogger;
-  receive(msg: InboundMessage): void;
-  state(state: "connected" | "disconnected" | "connecting" | "failed", reason?: string): void;
+  /**
+   * Hands a message over. Resolves once it is safely taken (written to her conversation, or
+   * answered with a pairing code); acknowledge it to the platform only after, so a crash in
+   * between brings it again — the daemon handles a message id once.
+   */
+  receive(msg: InboundMessage): Promise<void>;
+  /** Says the connection is being made, or is up (the daemon tracks failures and retries itself). */
+  state(state: "connecting" | "connected"): void;
+  /** A small store kept for this channel of hers across restarts (an update offset, a session to resume). */
+  stored: { get<T = unknown>(key: string): T | undefined; set(key: string, value: unknown): Promise<void> };
+  /** Aborted when the daemon closes the connection. */
+  signal: AbortSignal;
 }
 
+/** A live connection to a platform. */
 export interface ChannelConnection {
-  send(text: string, to?: string): Promise<void>;
-  typing?(to?: string): Promise<void>;
+  /**
+   * Sends one message (at most the plugin's `maxText` characters) to a chat. Throws when the
+   * platform refused or could not be reached (an error with `retryAfterMs` is tried again no
+   * sooner than that — a 429's wait). `ref` is the same for every try of one message:
+   * a platform with idempotency keys (Matrix's transaction ids) makes a repeat a no-op with it.
+   */
+  send(chat: string, text: string, ref: string): Promise<void>;
+  /** Shows that she is writing, where the platform can. */
+  typing?(chat: string): Promise<void>;
+  /**
+   * Settles when the connection ends by itself: rejects with why (a lost socket, a revoked
+   * token). A rejection with `Invalid` or `Unauthorized` means trying again cannot help
+   * (the channel is `failed`); anything else is retried with backoff.
+   */
+  readonly closed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -196,6 +241,12 @@ export interface ChannelPlugin {
   readonly eternego?: string;
   readonly title: string;
   readonly credentials: readonly CredentialField[];
+  /** The longest message the platform takes: longer answers are split (on sentences or lines) to fit. */
+  readonly maxText: number;
+  /** false: every chat on it is hers at once (the web); true (default): a chat must be paired with a code first. */
+  readonly pairing?: boolean;
+  /** true: present on every persona without being added (the web channel). */
+  readonly always?: boolean;
   /** Checks the credentials with the platform; returns the display name of the account. Throws `Invalid`. */
   validate(credentials: Record<string, string>): Promise<{ name: string }>;
   connect(credentials: Record<string, string>, ctx: ChannelContext): Promise<ChannelConnection>;
@@ -240,8 +291,9 @@ export function definePerception(d: Declared<PerceptionPlugin>): PerceptionPlugi
  * export default defineChannel({
  *   name: "matrix", version: "1.0.0", title: "Matrix",
  *   credentials: [{ key: "token", label: "Access token", secret: true, required: true }],
+ *   maxText: 4000,
  *   async validate(c) { return { name: "@her:matrix.org" }; },
- *   async connect(c, ctx) { return { async send() {}, async close() {} }; },
+ *   async connect(c, ctx) { … return { send, close, closed }; },
  * });
  */
 export function defineChannel(d: Declared<ChannelPlugin>): ChannelPlugin {

@@ -29,11 +29,20 @@ export interface OrganView {
   has_key: boolean;
 }
 
+/** Where a channel's connection is: `retrying` after a failure (with when), `failed` when retrying cannot help (with why). */
+export type ChannelState = "connecting" | "connected" | "retrying" | "failed" | "disconnected";
+
 export interface ChannelView {
   type: string;
+  /** The account she is on it, as the platform names it. */
   name: string;
+  /** Whether a chat on it is hers (paired); always true for a channel that needs no pairing. */
   verified: boolean;
-  state: "connected" | "disconnected" | "connecting" | "failed";
+  state: ChannelState;
+  /** Why it is retrying or failed; null otherwise. */
+  detail: string | null;
+  /** When it tries again (ISO), while retrying; null otherwise. */
+  retry_at: string | null;
 }
 
 /** The persona as the API shows her. Never contains a secret. */

@@ -12,8 +12,8 @@ import type { Route } from "./route.js";
 import { buildRouter } from "./router.js";
 import type { RouteDeps } from "./routes/deps.js";
 import { diaryRoutes } from "./routes/diary.js";
+import { channelRoutes } from "./routes/channels.js";
 import { healthRoutes } from "./routes/health.js";
-import { laterRoutes } from "./routes/later.js";
 import { memoryRoutes } from "./routes/memory.js";
 import { mindRoutes } from "./routes/mind.js";
 import { openaiRoutes } from "./routes/openai.js";
@@ -24,7 +24,7 @@ import { packageVersion } from "../version.js";
 
 /** The whole route table, in matching order. */
 export function routeTable(deps: RouteDeps, home: string): Route[] {
-  return [...pluginRoutes(deps), ...personaRoutes(deps), ...diaryRoutes({ ...deps, home }), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...laterRoutes(deps), ...openaiRoutes(deps)];
+  return [...pluginRoutes(deps), ...personaRoutes(deps), ...diaryRoutes({ ...deps, home }), ...mindRoutes(deps), ...memoryRoutes(deps), ...healthRoutes(deps), ...channelRoutes(deps), ...openaiRoutes(deps)];
 }
 
 /** Composes the express app: defences first, then the routes, the docs, the 404s, the one error handler. */

@@ -38,6 +38,15 @@ export const channelInput = Joi.object({
 }).unknown(false);
 
 export const detail = Joi.object({ detail: Joi.string().required() }).label("Error");
+/** The /v1 surface's errors, in OpenAI's shape. */
+export const openaiErrorBody = Joi.object({
+  error: Joi.object({
+    message: Joi.string().required(),
+    type: Joi.string().required().example("invalid_request_error"),
+    code: Joi.string().allow(null).required().example("model_not_found"),
+    param: Joi.string().allow(null).required(),
+  }).required(),
+}).label("OpenAIError");
 export const fieldErrors = Joi.object({
   detail: Joi.array()
     .items(
@@ -60,8 +69,10 @@ const organView = Joi.object({
 export const channelView = Joi.object({
   type: Joi.string().required(),
   name: Joi.string().allow("").required(),
-  verified: Joi.boolean().required(),
-  state: Joi.valid("connected", "disconnected", "connecting", "failed").required(),
+  verified: Joi.boolean().required().description("Whether a chat on it is hers (paired); always true where no pairing is needed"),
+  state: Joi.valid("connecting", "connected", "retrying", "failed", "disconnected").required(),
+  detail: Joi.string().allow(null).required().description("Why it is retrying or failed"),
+  retry_at: Joi.string().allow(null).required().description("When it tries again, while retrying (ISO)"),
 }).label("ChannelView");
 
 export const personaView = Joi.object({

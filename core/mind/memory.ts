@@ -17,6 +17,10 @@ export interface ConversationEntry {
   time: string;
   from: "person" | "persona";
   channel: string;
+  /** The chat on that channel it came from or went to (a Telegram chat id…); absent on the home channel. */
+  chat?: string;
+  /** For a person's message from a channel: `<chat>:<the platform's message id>`, so it is taken in once. */
+  ref?: string;
   text: string;
   /** File names under `home/media/`. */
   media?: string[];

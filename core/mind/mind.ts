@@ -33,14 +33,27 @@ export interface MindDeps {
   faultRetryMs: number;
   /** Her thinking organ keeps failing: the agent is to be stopped and she marked sick. */
   onSick(reason: string): void;
-  /** Sends her words out on a channel other than web (web is the event bus itself). */
-  deliver(channel: string, text: string): Promise<void>;
+  /** The channel that is always there (the web): where she speaks when she has heard from nowhere else. */
+  home: string;
+  /** Sends her words to a chat on a channel (words on the home channel reach pages through the bus alone). */
+  deliver(channel: string, chat: string, text: string): Promise<void>;
+  /** Shows (or stops showing) that she is writing in a chat, where its channel can. */
+  typing?(channel: string, chat: string, on: boolean): void;
   /** Writes her diary (after each night): what was written, or why not (no diary key yet). */
   writeDiary(): Promise<{ created: string; bytes: number } | { skipped: string }>;
 }
 
 /** Something for her to take in: a message (already in her conversation) or an event. */
-type Item = { kind: "message"; entry: ConversationEntry } | { kind: "event"; text: string; channel: string };
+type Item = { kind: "message"; entry: ConversationEntry } | { kind: "event"; text: string; channel: string; chat?: string };
+
+/** Where a conversation happens: a channel, and the chat on it (none on the home channel). */
+interface Place {
+  channel: string;
+  chat?: string;
+}
+
+const placeOf = (it: Item): Place => (it.kind === "message" ? { channel: it.entry.channel, ...(it.entry.chat ? { chat: it.entry.chat } : {}) } : { channel: it.channel, ...(it.chat ? { chat: it.chat } : {}) });
+const samePlace = (a: Place, b: Place) => a.channel === b.channel && a.chat === b.chat;
 
 interface Waiter {
   /** Her answer, or null when she stopped before she answered. */
@@ -72,12 +85,14 @@ export class Mind {
   private readonly waiters = new Map<string, Waiter[]>();
   /** Optional organs switched off after a fault, until she is started again. */
   private readonly disabled = new Set<OrganRole>();
-  /** The channel she last heard from: where reminders are said. */
-  private lastChannel = "web";
+  /** Where she last heard from: where reminders are said. */
+  private last: Place;
   /** What keeps her from answering now, for health lines and diagnose; cleared once a beat goes through. */
   trouble: Trouble | null = null;
 
-  constructor(private readonly d: MindDeps) {}
+  constructor(private readonly d: MindDeps) {
+    this.last = { channel: d.home };
+  }
 
   /** The last thinking fault, for health lines; null when her thinking organ is fine. */
   get thinkingFault(): string | null {
@@ -143,18 +158,18 @@ export class Mind {
   // ─── taking things in ───────────────────────────────────────────────────────
 
   /** A message from the person: written to her conversation at once, then thought about. */
-  async receive(msg: { id?: string; text: string; channel: string; media?: string[]; perceived?: ConversationEntry["perceived"] }): Promise<ConversationEntry> {
+  async receive(msg: { id?: string; text: string; channel: string; chat?: string; ref?: string; media?: string[]; perceived?: ConversationEntry["perceived"] }): Promise<ConversationEntry> {
     const entry = await this.d.memory.say({ from: "person", ...msg });
-    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "person", channel: entry.channel, text: entry.text, ...(entry.media ? { media: entry.media } : {}), time: entry.time });
-    this.lastChannel = msg.channel;
+    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "person", channel: entry.channel, ...(entry.chat ? { chat: entry.chat } : {}), text: entry.text, ...(entry.media ? { media: entry.media } : {}), time: entry.time });
+    this.last = placeOf({ kind: "message", entry });
     this.inbox.push({ kind: "message", entry });
     this.kick();
     return entry;
   }
 
   /** Something that is not a message (a due reminder) for her next beat. */
-  notice(text: string, channel = this.lastChannel): void {
-    this.inbox.push({ kind: "event", text, channel });
+  notice(text: string, place: Place = this.last): void {
+    this.inbox.push({ kind: "event", text, ...place });
     this.kick();
   }
 
@@ -219,38 +234,40 @@ export class Mind {
     }
   }
 
-  private async speak(text: string, channel: string, answers: string[], draft: Draft | null = null): Promise<ConversationEntry> {
+  private async speak(text: string, place: Place, answers: string[], draft: Draft | null = null): Promise<ConversationEntry> {
+    const { channel, chat } = place;
     let entry: ConversationEntry;
     try {
-      entry = await this.d.memory.say({ from: "persona", channel, text, ...(answers.length ? { reply_to: answers.at(-1)!, answers } : {}) });
+      entry = await this.d.memory.say({ from: "persona", channel, ...(chat ? { chat } : {}), text, ...(answers.length ? { reply_to: answers.at(-1)!, answers } : {}) });
     } catch (err) {
       draft?.withdraw(); // not written, so not said
       throw err;
     }
     const completes = draft?.settle();
-    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "persona", channel, text, time: entry.time, ...(completes ? { draft: completes } : {}) });
-    if (channel !== "web") {
-      await this.d.deliver(channel, text).catch((err) => this.d.log.warn({ persona: this.d.id, channel }, `Could not deliver on ${channel}: ${(err as Error).message}`));
+    this.d.bus.emit("chat:message", { persona: this.d.id, id: entry.id, from: "persona", channel, ...(chat ? { chat } : {}), text, time: entry.time, ...(completes ? { draft: completes } : {}) });
+    if (chat) {
+      // Into the channel's outbox, which sends it (and keeps trying): said is said, whatever the platform does now.
+      await this.d.deliver(channel, chat, text).catch((err) => this.d.log.warn({ persona: this.d.id, channel }, `Could not hand her words to ${channel}: ${(err as Error).message}`));
     }
     return entry;
   }
 
   private async beat(): Promise<void> {
     if (this.stopped || !this.inbox.length) return;
-    // One channel per beat: her answer goes back where the messages came from.
-    const channel = this.inbox[0]!.kind === "message" ? this.inbox[0]!.entry.channel : this.inbox[0]!.channel;
+    // One chat per beat: her answer goes back where the messages came from.
+    const place = placeOf(this.inbox[0]!);
     const items: Item[] = [];
     for (let i = 0; i < this.inbox.length; ) {
-      const it = this.inbox[i]!;
-      if ((it.kind === "message" ? it.entry.channel : it.channel) === channel) items.push(...this.inbox.splice(i, 1));
+      if (samePlace(placeOf(this.inbox[i]!), place)) items.push(...this.inbox.splice(i, 1));
       else i++;
     }
     const ids = items.flatMap((it) => (it.kind === "message" ? [it.entry.id] : []));
     const said: ConversationEntry[] = [];
     const acted = { tools: 0 };
     this.taken = items.length;
+    if (place.chat) this.d.typing?.(place.channel, place.chat, true);
     try {
-      await this.steps(items, channel, ids, said, acted);
+      await this.steps(items, place, ids, said, acted);
       this.faults = 0;
       this.trouble = null;
       if (this.phase === "morning") this.phase = "day";
@@ -263,11 +280,12 @@ export class Mind {
         // tools run are not repeated (a reminder set twice); what was said is her answer.
         if (said.length || acted.tools) this.answered(ids, said);
         else this.inbox.unshift(...items);
-        if (isOrganFault(err)) await this.thinkingFailed(err.message, channel);
+        if (isOrganFault(err)) await this.thinkingFailed(err.message, place);
         else this.blocked((err as Error)?.message ?? String(err));
       }
     } finally {
       this.taken = 0;
+      if (place.chat) this.d.typing?.(place.channel, place.chat, false);
       this.activity("idle");
     }
     if (this.inbox.length && !this.retryTimer) this.kick();
@@ -280,11 +298,11 @@ export class Mind {
     }, ms);
   }
 
-  private async thinkingFailed(why: string, channel: string): Promise<void> {
+  private async thinkingFailed(why: string, place: Place): Promise<void> {
     this.trouble = { kind: "thinking", detail: why, since: this.trouble?.kind === "thinking" ? this.trouble.since : new Date().toISOString() };
     if (++this.faults > FAULT_RETRIES) {
       this.stopped = true;
-      await this.speak(`I cannot think right now, so I have stopped: ${why} Start me again once it is fixed; I will answer what is waiting.`, channel, []).catch(() => {});
+      await this.speak(`I cannot think right now, so I have stopped: ${why} Start me again once it is fixed; I will answer what is waiting.`, place, []).catch(() => {});
       setImmediate(() => this.d.onSick(why));
       return;
     }
@@ -306,7 +324,7 @@ export class Mind {
     this.retryIn(Math.max(this.d.faultRetryMs, 10));
   }
 
-  private async steps(items: Item[], channel: string, ids: string[], said: ConversationEntry[], acted: { tools: number }): Promise<void> {
+  private async steps(items: Item[], place: Place, ids: string[], said: ConversationEntry[], acted: { tools: number }): Promise<void> {
     const events = items.flatMap((it) => (it.kind === "event" ? [it.text] : []));
     let learned = false;
     for (let step = 0; step < MAX_STEPS; step++) {
@@ -325,7 +343,7 @@ export class Mind {
           continue;
         }
       }
-      if (decision.say) said.push(await this.speak(decision.say, channel, ids, draft));
+      if (decision.say) said.push(await this.speak(decision.say, place, ids, draft));
       else draft?.withdraw();
       if (!decision.tools.length) return;
       this.activity("acting");
@@ -373,8 +391,8 @@ export class Mind {
     this.disabled.add(role);
     this.d.log.warn({ persona: this.d.id, role }, `Switched off her ${role} organ: ${reason}`);
     void this.d.memory
-      .say({ from: "persona", channel: "web", text: `(My ${role} organ failed and is switched off until I am restarted: ${reason})` })
-      .then((e) => this.d.bus.emit("chat:message", { persona: this.d.id, id: e.id, from: "persona", channel: "web", text: e.text, time: e.time }))
+      .say({ from: "persona", channel: this.d.home, text: `(My ${role} organ failed and is switched off until I am restarted: ${reason})` })
+      .then((e) => this.d.bus.emit("chat:message", { persona: this.d.id, id: e.id, from: "persona", channel: this.d.home, text: e.text, time: e.time }))
       .catch(() => {});
   }
 

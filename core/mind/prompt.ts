@@ -49,7 +49,7 @@ function identity(p: PromptInput): string {
 }
 
 function line(e: ConversationEntry): string {
-  const head = `[${localTime(new Date(e.time))}${e.channel === "web" ? "" : `, ${e.channel}`}]`;
+  const head = `[${localTime(new Date(e.time))}${e.chat ? `, ${e.channel}` : ""}]`;
   const perceived = (e.perceived ?? []).map((p) => `\n(${p.kind} ${p.media}: ${p.text})`).join("");
   return `${head} ${e.text}${perceived}`.trim();
 }

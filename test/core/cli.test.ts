@@ -213,9 +213,9 @@ t.test("--plugin PATH loads a plugin", async (t) => {
     file,
     `export default {
   kind: "channel", name: "cli-echo", version: "1.2.3", title: "CLI echo",
-  credentials: [{ key: "token", label: "Token", secret: true, required: true }],
+  credentials: [{ key: "token", label: "Token", secret: true, required: true }], maxText: 1000,
   async validate() { return { name: "echo" }; },
-  async connect() { return { async send() {}, async close() {} }; },
+  async connect(c, ctx) { return { async send() {}, closed: new Promise((r) => ctx.signal.addEventListener("abort", r)), async close() {} }; },
 };
 `,
   );

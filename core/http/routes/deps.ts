@@ -1,5 +1,8 @@
 import type { AgentRegistry } from "../../agent-registry.js";
+import type { ChannelService } from "../../channels/channel-service.js";
 import type { Diaries } from "../../diary/diaries.js";
+import type { EventBus } from "../../event-bus.js";
+import type { KnownSecrets } from "../../known-secrets.js";
 import type { OrganLedger } from "../../organ-ledger.js";
 import type { PersonaService } from "../../persona-service.js";
 import type { PersonaStore } from "../../persona-store.js";
@@ -15,6 +18,9 @@ export interface RouteDeps {
   /** Token usage and last faults per persona and organ (diagnose). */
   ledger: OrganLedger;
   diaries: Diaries;
+  channels: ChannelService;
+  bus: EventBus;
+  secrets: KnownSecrets;
 }
 
 /**

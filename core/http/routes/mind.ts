@@ -82,7 +82,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
       handler: async ({ params, query, body }) => {
         const id = crypto.randomUUID();
         const pending = waitFor(params.id, id, query.wait);
-        await agents.get(params.id).read(body.message, "web", id);
+        await agents.get(params.id).read(body.message, plugins.home.name, { id });
         return answer(id, pending);
       },
     }),
@@ -104,7 +104,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
       handler: async ({ params, query, files }) => {
         const id = crypto.randomUUID();
         const pending = waitFor(params.id, id, query.wait);
-        await agents.get(params.id).hear(files[0]!, "web", id);
+        await agents.get(params.id).hear(files[0]!, plugins.home.name, { id });
         return answer(id, pending);
       },
     }),
@@ -126,7 +126,7 @@ export function mindRoutes({ plugins, agents }: RouteDeps): Route[] {
       handler: async ({ params, query, files, body }) => {
         const id = crypto.randomUUID();
         const pending = waitFor(params.id, id, query.wait);
-        const entry = await agents.get(params.id).perceive(files, body.caption ?? "", "web", id);
+        const entry = await agents.get(params.id).perceive(files, body.caption ?? "", plugins.home.name, { id });
         const perceived = (entry.perceived ?? []).map((p, i) => ({ file: files[i]!.name, media: p.media, kind: p.kind, text: p.text }));
         const r = await answer(id, pending);
         return { status: r.status, body: { ...r.body, perceived } };

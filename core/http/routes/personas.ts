@@ -97,12 +97,5 @@ export function personaRoutes({ personas }: RouteDeps): Route[] {
         return { body: { deleted: params.id } };
       },
     }),
-    route({
-      method: "get", path: "/api/persona/:id/channels", tag: "channels", kind: "config", params: idParams,
-      summary: "Her channels, with whether each is verified and its live state",
-      responses: { 200: { description: "Channels", schema: Joi.object({ channels: Joi.array().items(channelView).required() }) } },
-      errors: [404],
-      handler: async ({ params }) => ({ body: { channels: (await personas.get(params.id)).channels } }),
-    }),
   ];
 }

@@ -12,7 +12,7 @@ const T = "plugins";
 function declares(p: Plugin): Record<string, unknown> {
   if (p.kind === "model") return { title: p.title, default_url: p.defaultUrl, needs_key: p.needsKey, roles: [...p.roles] };
   if (p.kind === "perception") return { extensions: [...p.extensions], mime_types: [...(p.mimeTypes ?? [])], organ: p.organ, max_bytes: p.maxBytes };
-  return { title: p.title, credentials: p.credentials.map((c) => ({ ...c })) };
+  return { title: p.title, credentials: p.credentials.map((c) => ({ ...c })), max_text: p.maxText, pairing: p.pairing !== false, always: p.always === true };
 }
 
 function capabilities(plugins: PluginRegistry, organs?: ReadonlySet<OrganRole>) {
