@@ -14,8 +14,8 @@ export class KnownSecrets {
   addFrom(value: unknown, depth = 0): void {
     if (!value || typeof value !== "object" || depth > 6) return;
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v === "string" && /key|token|secret|password|phrase|credential/i.test(k)) this.add(v);
-      else if (k === "credentials" && v && typeof v === "object") Object.values(v).forEach((x) => typeof x === "string" && this.add(x));
+      // A channel's credentials are added by what its plugin declares secret (an api_url is not).
+      if (typeof v === "string" && /key|token|secret|password|phrase/i.test(k)) this.add(v);
       else this.addFrom(v, depth + 1);
     }
   }

@@ -216,8 +216,9 @@ export interface ChannelContext {
 export interface ChannelConnection {
   /**
    * Sends one message (at most the plugin's `maxText` characters) to a chat. Throws when the
-   * platform refused or could not be reached (an error with `retryAfterMs` is tried again no
-   * sooner than that — a 429's wait). `ref` is the same for every try of one message:
+   * platform refused or could not be reached: `Invalid` when it will never take this message
+   * (it is dropped); anything else, a refused token included, is tried again (an error with
+   * `retryAfterMs` no sooner than that — a 429's wait). `ref` is the same for every try of one message:
    * a platform with idempotency keys (Matrix's transaction ids) makes a repeat a no-op with it.
    */
   send(chat: string, text: string, ref: string): Promise<void>;

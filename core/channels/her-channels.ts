@@ -183,9 +183,10 @@ export class HerChannels {
       }
       if (refused.length) await this.say(plugin.name, msg.chat, this.politeNo(refused));
       try {
+        // A voice note is the message itself; files that came with it are their own message, with the text.
         if (voice) await ears.hear(voice, plugin.name, via);
-        else if (files.length) await ears.perceive(files, msg.text, plugin.name, via);
-        else if (msg.text.trim()) await ears.read(msg.text, plugin.name, via);
+        if (files.length) await ears.perceive(files, msg.text, plugin.name, via);
+        else if (!voice && msg.text.trim()) await ears.read(msg.text, plugin.name, via);
       } catch (err) {
         // She could not take it in (a file her perception refused): the chat is told why, never silence.
         if (!isEternegoError(err) || err.status === 409) throw err;

@@ -25,6 +25,15 @@ function permanent(err: unknown): boolean {
   return isEternegoError(err) && (err.status === 400 || err.status === 401 || err.status === 403);
 }
 
+/**
+ * Whether the platform will never take this one message (a chat that is gone, a text it
+ * refuses): `Invalid`. A refused token is not the message's fault — it waits in the outbox for
+ * the channel to be put right, and is sent then.
+ */
+function undeliverable(err: unknown): boolean {
+  return isEternegoError(err) && (err.status === 400 || err.status === 403 || err.status === 404);
+}
+
 export interface LinkDeps {
   persona: string;
   /** Her name now, for the pairing reply. */
@@ -243,7 +252,7 @@ export class ChannelLink {
             await this.conn.send(next.chat, next.text, next.id);
           } catch (err) {
             const why = this.d.scrub((err as Error)?.message ?? String(err));
-            if (permanent(err)) {
+            if (undeliverable(err)) {
               // The platform will never take this one (a chat that is gone): it is dropped, the rest go on.
               this.d.log.error(`${this.d.plugin.title} refused a message to chat ${next.chat} for good, so it is dropped: ${why}`);
             } else {

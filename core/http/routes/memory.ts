@@ -82,6 +82,8 @@ const message = Joi.object({
   time: Joi.string().required(),
   from: Joi.valid("person", "persona").required(),
   channel: Joi.string().required(),
+  chat: Joi.string().description("The chat on that channel (a Telegram chat id…); absent on the web"),
+  ref: Joi.string().description("For a message from a channel: `<chat>:<the platform's message id>`"),
   text: Joi.string().allow("").required(),
   media: Joi.array().items(Joi.string()).description("File names, served by GET /api/persona/{id}/media/{file}"),
   perceived: Joi.array()
