@@ -17,6 +17,7 @@ import "./et-status.js";
 const LATER: Partial<Record<Tab, () => Promise<unknown>>> = {
   knowledge: () => import("./et-knowledge.js"),
   calendar: () => import("./et-calendar.js"),
+  channels: () => import("./et-channels.js"),
   settings: () => import("./et-settings.js"),
   health: () => import("./et-health.js"),
   feed: () => import("./et-feed.js"),
@@ -26,6 +27,7 @@ const TAB_TITLES: Record<Tab, string> = {
   chat: "Chat",
   knowledge: "Knowledge",
   calendar: "Calendar",
+  channels: "Channels",
   settings: "Organs and status",
   health: "Health",
   feed: "Feed",
@@ -130,6 +132,8 @@ export class EtPersonaPage extends LitElement {
         return html`<et-knowledge .persona=${p} .file=${this.arg} .connection=${this.connection}></et-knowledge>`;
       case "calendar":
         return html`<et-calendar .persona=${p} .month=${this.arg} .connection=${this.connection}></et-calendar>`;
+      case "channels":
+        return html`<et-channels .persona=${p} .connection=${this.connection}></et-channels>`;
       case "settings":
         return html`<et-settings .persona=${p} .connection=${this.connection}></et-settings>`;
       case "health":

@@ -1,5 +1,5 @@
 /** The screens of a persona, each with its own link. */
-export const TABS = ["chat", "knowledge", "calendar", "settings", "health", "feed"] as const;
+export const TABS = ["chat", "knowledge", "calendar", "channels", "settings", "health", "feed"] as const;
 export type Tab = (typeof TABS)[number];
 
 /** Where the page is: every screen has a link, so a reload or a shared link opens the same one. */
