@@ -59,11 +59,54 @@ export function renderError(err: unknown, secrets: KnownSecrets, log: Logger, wh
   return { status: 500, detail };
 }
 
-/** The one error middleware: every error body is exactly `{detail}`. */
+/** OpenAI's error types by status, as its SDKs expect them. */
+const OPENAI_TYPE: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "invalid_request_error",
+  409: "invalid_request_error",
+  413: "invalid_request_error",
+  415: "invalid_request_error",
+  429: "rate_limit_error",
+  500: "server_error",
+  501: "server_error",
+};
+
+/**
+ * An error in OpenAI's shape, for the /v1 surface: `{error: {message, type, code, param}}`.
+ * A validation failure is a 400 whose `param` is the first field it names.
+ */
+export function openaiError({ status, detail }: Rendered): { status: number; body: { error: { message: string; type: string; code: string | null; param: string | null } } } {
+  const fields = Array.isArray(detail) ? (detail as { loc: (string | number)[]; msg: string }[]) : null;
+  const code = fields ? "invalid_value" : status === 404 ? "model_not_found" : status === 409 ? "persona_not_running" : status === 401 ? "invalid_api_key" : null;
+  const to = fields ? 400 : status;
+  return {
+    status: to,
+    body: {
+      error: {
+        message: fields ? fields.map((f) => f.msg).join("; ") : String(detail),
+        type: OPENAI_TYPE[to] ?? (to >= 500 ? "server_error" : "invalid_request_error"),
+        code,
+        param: fields?.[0] ? fields[0].loc.slice(1).join(".") || null : null,
+      },
+    },
+  };
+}
+
+/**
+ * The one error middleware: every error body is exactly `{detail}` — or, on the /v1
+ * surface (a route that says so, or any /v1 path the table does not have), OpenAI's shape.
+ */
 export function errorMiddleware(log: Logger, secrets: KnownSecrets): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const { status, detail } = renderError(err, secrets, log, { method: req.method, path: req.path });
-    res.status(status).json({ detail });
+    const rendered = renderError(err, secrets, log, { method: req.method, path: req.path });
+    const format = res.locals.errorFormat ?? (req.path === "/v1" || req.path.startsWith("/v1/") ? "openai" : "detail");
+    if (format === "openai") {
+      const { status, body } = openaiError(rendered);
+      return void res.status(status).json(body);
+    }
+    res.status(rendered.status).json({ detail: rendered.detail });
   };
 }

@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { createRequire } from "node:module";
 import Joi from "joi";
 import type { Route, UploadSpec } from "./route.js";
-import { detail, fieldErrors } from "./schemas.js";
+import { detail, fieldErrors, openaiErrorBody } from "./schemas.js";
 
 // joi-to-swagger is CommonJS with an `export default` typing; NodeNext cannot default-import it.
 const require = createRequire(import.meta.url);
@@ -30,7 +30,7 @@ const DESCRIPTION = [
   "",
   "There is no authentication on loopback: the daemon binds 127.0.0.1 and defends against the browser instead, refusing (403) a request whose `Host` is not a loopback name (DNS rebinding) and a state-changing request carrying a foreign `Origin` (CSRF). Bound to another address it requires a token, and every request then needs `Authorization: Bearer <token>` (401 otherwise).",
   "",
-  "Every error body is a JSON object with exactly one key, `detail`: a message, or for 422 a list of `{loc, msg, type}` field errors.",
+  "Every error body under `/api` is a JSON object with exactly one key, `detail`: a message, or for 422 a list of `{loc, msg, type}` field errors. Under `/v1` errors are in OpenAI's shape, `{error: {message, type, code, param}}`, so OpenAI's SDKs raise their usual classes; a body that fails validation there is a 400 naming the `param`.",
 ].join("\n");
 
 /** What each tag of the route table covers, for the document's readers. */
@@ -187,12 +187,13 @@ export function buildOpenApi(routes: readonly Route[], version: string): Record<
   // Converted first so the shared error shapes own their component names.
   const errorSchema = conv.convert(detail);
   const validationSchema = conv.convert(fieldErrors);
+  const openaiSchema = conv.convert(openaiErrorBody);
   const errorResponses: Record<string, JsonSchema> = {};
-  const errorRef = (status: number) => {
-    const name = (STATUS_CODES[status] ?? `Status ${status}`).replace(/[^A-Za-z0-9]/g, "");
+  const errorRef = (status: number, format: "detail" | "openai" = "detail") => {
+    const name = `${format === "openai" ? "OpenAI" : ""}${(STATUS_CODES[status] ?? `Status ${status}`).replace(/[^A-Za-z0-9]/g, "")}`;
     errorResponses[name] ??= {
-      description: ERROR_MEANING[status] ?? STATUS_CODES[status] ?? `Error ${status}`,
-      content: { "application/json": { schema: status === 422 ? validationSchema : errorSchema } },
+      description: format === "openai" ? `${STATUS_CODES[status] ?? status}, in OpenAI's error shape (its SDKs raise the matching error class)` : (ERROR_MEANING[status] ?? STATUS_CODES[status] ?? `Error ${status}`),
+      content: { "application/json": { schema: format === "openai" ? openaiSchema : status === 422 ? validationSchema : errorSchema } },
     };
     return { $ref: `#/components/responses/${name}` };
   };
@@ -234,7 +235,10 @@ export function buildOpenApi(routes: readonly Route[], version: string): Record<
     // JSON body can be unreadable (400), too large (413) or in an encoding not taken (415).
     const everyRoute = [401, 403];
     const jsonBody = r.body ? [400, 413, 415] : [];
-    for (const code of [...r.errors, ...jsonBody, ...(canFailValidation ? [422] : []), ...everyRoute, 500].sort()) responses[code] ??= errorRef(code);
+    // On the OpenAI surface a body that fails validation is a 400 naming the param, as OpenAI's is.
+    const format = r.errorFormat ?? "detail";
+    const validation = canFailValidation ? [format === "openai" ? 400 : 422] : [];
+    for (const code of [...r.errors, ...jsonBody, ...validation, ...everyRoute, 500].sort()) responses[code] ??= errorRef(code, format);
     op.responses = responses;
 
     (paths[openApiPath(r.path)] ??= {})[r.method] = op;

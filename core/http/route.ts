@@ -69,6 +69,12 @@ export interface Route {
   responses: Record<number, ResponseDoc>;
   /** Error statuses this route can answer with, besides 422 and 500. */
   errors: number[];
+  /**
+   * The shape of its error bodies: `detail` (`{detail}`, the /api surface) or `openai`
+   * (`{error: {message, type, code, param}}`, which OpenAI's SDKs parse; a validation
+   * failure is then a 400 naming the param). Default `detail`.
+   */
+  errorFormat?: "detail" | "openai";
   handler(ctx: RouteContext): Promise<Reply>;
 }
 

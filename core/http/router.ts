@@ -23,6 +23,7 @@ export function buildRouter(routes: readonly Route[], deps: RouterDeps): express
 
   for (const r of routes) {
     const run = async (req: Request, res: Response) => {
+      res.locals.errorFormat = r.errorFormat ?? "detail";
       const ctx: RouteContext = {
         params: check(r.params, req.params, "path"),
         query: check(r.query, { ...(req.query as object) }, "query"),

@@ -149,9 +149,13 @@ t.test("every route in the table is documented, with its parameters, request and
       else t.ok(content["application/json"]?.schema, `${name} ${status}: JSON schema`);
     }
     const inputs = Boolean(r.params || r.query || r.body || r.upload);
-    for (const status of [...r.errors, ...(inputs ? [422] : []), ...(r.body ? [400, 413, 415] : []), 401, 403, 500]) {
+    // Each surface documents its own error shape: {detail} under /api, OpenAI's under /v1.
+    const openai = r.errorFormat === "openai";
+    t.equal(openai, r.path.startsWith("/v1"), `${name}: the /v1 routes, and only they, answer errors in OpenAI's shape`);
+    for (const status of [...r.errors, ...(inputs ? [openai ? 400 : 422] : []), ...(r.body ? [400, 413, 415] : []), 401, 403, 500]) {
       const schema = documented(doc, r.method, r.path, status).content?.["application/json"]?.schema;
-      t.equal(schema?.$ref, `#/components/schemas/${status === 422 ? "ValidationError" : "Error"}`, `${name}: ${status} documented`);
+      const shape = openai ? "OpenAIError" : status === 422 ? "ValidationError" : "Error";
+      t.equal(schema?.$ref, `#/components/schemas/${shape}`, `${name}: ${status} documented as ${shape}`);
     }
   }
 });
