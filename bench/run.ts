@@ -6,6 +6,8 @@ import { performance } from "node:perf_hooks";
 import { coldStart } from "./cold-start.js";
 import { dashboardSize, dashboardTiming } from "./dashboard.js";
 import { diaryBench } from "./diary.js";
+import { v1Overhead } from "./v1.js";
+import { channelBurst, telegramLatency } from "./channels.js";
 import { cleanup, median } from "./lib.js";
 import { mindOverhead, mindSwarm } from "./mind.js";
 import { organ } from "./organ.js";
@@ -13,9 +15,9 @@ import { rss } from "./rss.js";
 import { throughput } from "./throughput.js";
 
 const WATCHDOG_MS = 240_000;
-const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1, messageOverheadMs: 5, pageKiB: 100, drawnMs: 500, diaryGrowthMiB: 64 };
+const AIMS = { throughputSlowdown: 1.5, coldStartMs: 1_500, organOverhead: 1.1, messageOverheadMs: 5, pageKiB: 100, drawnMs: 500, diaryGrowthMiB: 64, v1Overhead: 1.1, channelOverhead: 1.5 };
 
-/** `--only f,g` runs just those sections (letters a–j); the default runs all. */
+/** `--only f,g` runs just those sections (letters a–n); the default runs all. */
 const onlyArg = process.argv.find((a) => a.startsWith("--only"));
 const only = onlyArg ? new Set((onlyArg.includes("=") ? onlyArg.split("=")[1]! : process.argv[process.argv.indexOf(onlyArg) + 1] ?? "").split(",").map((x) => x.trim()).filter(Boolean)) : null;
 const want = (...letters: string[]) => !only || letters.some((l) => only.has(l));
@@ -127,6 +129,36 @@ async function main(): Promise<number> {
   };
   if (!row("list", i.listMs, i.listPlainMs)) missed++;
   if (!row("chat", i.chatMs, i.chatPlainMs)) missed++;
+  }
+
+  if (want("m")) {
+  console.log("\n(m) one message on Telegram (the fake Bot API, long polling) → her answer sent back to the fake, against the same message over POST /read?wait; alternating, 120 each after a warm-up");
+  const m = await telegramLatency();
+  console.log(`    telegram: p50 ${f2(m.telegramP50)} ms, p95 ${f2(m.telegramP95)} ms (n=${m.samples}; update taken by a waiting poll, her beat, the outbox, sendMessage)`);
+  console.log(`    baseline: p50 ${f2(m.readP50)} ms, p95 ${f2(m.readP95)} ms  (POST /api/persona/:id/read?wait)`);
+  const mOk = m.ratio <= AIMS.channelOverhead;
+  console.log(`    ratio   : ${f2(m.ratio)}× (aim ≤ ${AIMS.channelOverhead}×) ${verdict(mOk)}`);
+  if (!mOk) missed++;
+  }
+
+  if (want("n")) {
+  console.log("\n(n) 20 personas × 2 channels (her own Telegram bot, her own Discord), every chat paired, then 5 messages into each of the 40 chats at once; counted in every conversation and at every fake");
+  const n = await channelBurst();
+  const nOk = !n.lost && !n.duplicated && !n.unsent && !n.sentTwice;
+  console.log(`    burst   : ${n.messages} messages in ${n.chats} chats, all answered in ${f0(n.wallMs)} ms (${f0(n.messages / (n.wallMs / 1000))} messages/s); ${n.answers} answers (a beat answers every message of a chat waiting)`);
+  console.log(`    exactly : ${n.lost} lost, ${n.duplicated} taken twice, ${n.unsent} answers not at their platform, ${n.sentTwice} sent twice ${verdict(nOk)}`);
+  if (!nOk) missed++;
+  }
+
+  if (want("k")) {
+  console.log("\n(k) /v1/chat/completions against POST /read?wait, the same message, persona and fake organ, sequential on a child daemon; 3 rounds × 60 each after a warm-up; then 15 streamed completions");
+  const k = await v1Overhead();
+  console.log(`    /v1     : p50 ${f2(k.v1P50)} ms, p95 ${f2(k.v1P95)} ms (n=${k.samples})`);
+  console.log(`    baseline: p50 ${f2(k.readP50)} ms, p95 ${f2(k.readP95)} ms  (POST /api/persona/:id/read?wait)`);
+  const kOk = k.ratio <= AIMS.v1Overhead;
+  console.log(`    ratio   : ${f2(k.ratio)}× (aim ≤ ${AIMS.v1Overhead}×) ${verdict(kOk)}`);
+  console.log(`    stream  : first words at p50 ${f1(k.firstChunkP50)} ms, the whole answer at ${f1(k.wholeStreamP50)} ms (the organ takes ${k.organStreamMs} ms to stream it)`);
+  if (!kOk) missed++;
   }
 
   if (want("j")) {
