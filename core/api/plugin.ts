@@ -26,6 +26,8 @@ export interface ModelContext {
   /** How long to wait for a provider before calling it a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The daemon's home folder (`ETERNEGO_HOME`): a plugin that keeps files keeps them under it (the embedded engine's `models/`). */
+  home?: string;
 }
 
 export interface TokenUsage {

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { OrganRole, OrganView } from "eternego/plugin/shared";
 import { emit, type OrganInput } from "../lib/events.js";
-import { ROLE_TEXT, type Provider } from "../lib/providers.js";
+import { MODEL_FILE, ROLE_TEXT, inProcess, type Provider } from "../lib/providers.js";
 import { controls } from "../styles/tokens.js";
 
 let uid = 0;
@@ -11,7 +11,8 @@ let uid = 0;
  * One organ: which provider (and service, for a provider that speaks to several), the model,
  * the URL and the key. An optional organ has a switch. On an existing persona the key field
  * says a key is kept, and an empty field keeps it. Errors the daemon gave for this organ are
- * shown on it.
+ * shown on it. A provider that runs inside the daemon (the embedded engine) has no URL: its
+ * model is a .gguf file or a link to fetch, and its presets are models to fetch.
  */
 @customElement("et-organ-field")
 export class EtOrganField extends LitElement {
@@ -90,14 +91,17 @@ export class EtOrganField extends LitElement {
       this.provider = c?.provider && names.includes(c.provider) ? c.provider : names.includes("ollama") ? "ollama" : names[0]!;
       this.model = c?.model ?? "";
       this.url = c?.url ?? "";
-      this.preset = this.presetFor(this.provider, this.url);
+      this.preset = this.presetFor(this.provider, this.url, this.model);
       this.send();
     }
     if (changed.has("current") && this.current && this.started) this.model ||= this.current.model;
   }
 
-  private presetFor(provider: string, url: string): string {
-    return this.providers[provider]?.presets.find((p) => p.url === url)?.name ?? "";
+  private presetFor(provider: string, url: string, model: string): string {
+    const p = this.providers[provider];
+    // For an in-process provider a preset is a model file: it is told by the model, not the URL.
+    const key = inProcess(p) ? model : url;
+    return p?.presets.find((x) => x.url === key)?.name ?? "";
   }
 
   private get needsKey(): boolean {
@@ -109,10 +113,11 @@ export class EtOrganField extends LitElement {
   /** The organ as it now stands, for the form that holds it. */
   get value(): OrganInput | null {
     if (!this.on) return null;
+    const withUrl = !inProcess(this.providers[this.provider]) && this.url.trim();
     return {
       provider: this.provider,
       model: this.model.trim(),
-      ...(this.url.trim() ? { url: this.url.trim() } : {}),
+      ...(withUrl ? { url: this.url.trim() } : {}),
       ...(this.key ? { api_key: this.key } : {}),
     };
   }
@@ -127,7 +132,13 @@ export class EtOrganField extends LitElement {
       this.preset = "";
       this.url = "";
     }
-    if (k === "preset") this.url = this.providers[this.provider]?.presets.find((p) => p.name === v)?.url ?? "";
+    if (k === "preset") {
+      const p = this.providers[this.provider];
+      const picked = p?.presets.find((x) => x.name === v)?.url ?? "";
+      if (inProcess(p)) this.model = picked;
+      else this.url = picked;
+    }
+    if (k === "model" && inProcess(this.providers[this.provider])) this.preset = this.presetFor(this.provider, "", v);
     this.send();
   }
 
@@ -135,9 +146,10 @@ export class EtOrganField extends LitElement {
     const names = Object.keys(this.providers).filter((n) => this.providers[n]!.roles.includes(this.role));
     const text = ROLE_TEXT[this.role];
     const p = this.providers[this.provider];
+    const local = inProcess(p);
     const e = this.errors;
     const field = (key: string, label: string, input: unknown, hint?: string, error?: string | null) =>
-      html`<div class="field ${key === "model" || key === "key" ? "" : ""}">
+      html`<div class="field ${local && (key === "model" || key === "preset") ? "wide" : ""}">
         <label for="${this.uid}-${key}">${label}</label>
         ${input}
         ${hint ? html`<span class="hint" id="${this.uid}-${key}-hint">${hint}</span>` : nothing}
@@ -164,32 +176,36 @@ export class EtOrganField extends LitElement {
             ${p?.presets.length
               ? field(
                   "preset",
-                  "Service",
-                  html`<select id="${this.uid}-preset" .value=${this.preset} @change=${(ev: Event) => this.set("preset", (ev.target as HTMLSelectElement).value)}>
-                    <option value="" ?selected=${!this.preset}>Another server (give its URL)</option>
+                  local ? "Suggested model" : "Service",
+                  html`<select id="${this.uid}-preset" .value=${this.preset} @change=${(ev: Event) => this.set("preset", (ev.target as HTMLSelectElement).value)} aria-describedby=${described("preset", local)}>
+                    <option value="" ?selected=${!this.preset}>${local ? "My own file or link (below)" : "Another server (give its URL)"}</option>
                     ${p.presets.map((x) => html`<option value=${x.name} ?selected=${x.name === this.preset}>${x.title}</option>`)}
                   </select>`,
+                  local ? "Fetched once into the daemon's models folder when she is made, with its progress shown; every persona naming it shares it." : undefined,
                 )
               : nothing}
             ${field(
               "model",
               "Model",
-              html`<input id="${this.uid}-model" .value=${this.model} required autocomplete="off" spellcheck="false" placeholder=${this.provider === "ollama" ? "llama3.2" : this.provider === "anthropic" ? "claude-sonnet-4-5" : "gpt-4o-mini"}
-                @input=${(ev: Event) => this.set("model", (ev.target as HTMLInputElement).value)} aria-invalid=${e.model ? "true" : "false"} aria-describedby=${described("model", false, e.model)} />`,
-              undefined,
+              html`<input id="${this.uid}-model" .value=${this.model} required autocomplete="off" spellcheck="false"
+                placeholder=${local ? MODEL_FILE.placeholder : this.provider === "ollama" ? "llama3.2" : this.provider === "anthropic" ? "claude-sonnet-4-5" : "gpt-4o-mini"}
+                @input=${(ev: Event) => this.set("model", (ev.target as HTMLInputElement).value)} aria-invalid=${e.model ? "true" : "false"} aria-describedby=${described("model", local, e.model)} />`,
+              local ? MODEL_FILE.hint : undefined,
               e.model,
             )}
-            ${field(
-              "url",
-              "URL",
-              html`<input id="${this.uid}-url" type="url" .value=${this.url} autocomplete="off" spellcheck="false" placeholder=${p?.url ?? ""}
-                @input=${(ev: Event) => this.set("url", (ev.target as HTMLInputElement).value)} aria-invalid=${e.url ? "true" : "false"} aria-describedby=${described("url", true, e.url)} />`,
-              `Empty: ${p?.url ?? "the provider's default"}`,
-              e.url,
-            )}
+            ${local
+              ? nothing
+              : field(
+                  "url",
+                  "URL",
+                  html`<input id="${this.uid}-url" type="url" .value=${this.url} autocomplete="off" spellcheck="false" placeholder=${p?.url ?? ""}
+                    @input=${(ev: Event) => this.set("url", (ev.target as HTMLInputElement).value)} aria-invalid=${e.url ? "true" : "false"} aria-describedby=${described("url", true, e.url)} />`,
+                  `Empty: ${p?.url ?? "the provider's default"}`,
+                  e.url,
+                )}
             ${field(
               "key",
-              this.needsKey ? "API key" : "API key (if the server needs one)",
+              this.needsKey ? "API key" : local ? "Token (only for a download that needs one)" : "API key (if the server needs one)",
               html`<input id="${this.uid}-key" type="password" .value=${this.key} autocomplete="off" ?required=${this.needsKey && !this.current?.has_key}
                 placeholder=${this.current?.has_key ? "A key is kept; leave empty to keep it" : ""}
                 @input=${(ev: Event) => this.set("key", (ev.target as HTMLInputElement).value)} aria-invalid=${e.api_key ? "true" : "false"} aria-describedby=${described("key", true, e.api_key)} />`,
