@@ -94,6 +94,8 @@ export class EtSettingsStatus extends LitElement {
 
   render() {
     const p = this.persona;
+    // While a restart (or a rest) is under way her state passes through stopped: the buttons stay
+    // as they were, the one pressed saying what it does, until the daemon has answered.
     const button = (a: Action, label: string, doing: string, cls = "") =>
       html`<button class=${cls} ?disabled=${!!this.busy} @click=${() => this.act(a)}>${this.busy === a ? doing : label}</button>`;
     return html`<section class="card" aria-labelledby="status-title">
@@ -107,7 +109,7 @@ export class EtSettingsStatus extends LitElement {
             <p class="intro">Put right what the reason names — most often her thinking organ, below — then start her: she answers what waited.</p>`
         : nothing}
       <div class="row">
-        ${p.running
+        ${p.running || this.busy === "restart" || this.busy === "rest"
           ? html`${button("rest", "Let her rest", "Stopping…")} ${button("restart", "Restart", "Restarting…")}
               ${button("sleep", "Her night now", "She is sleeping…")}`
           : button("start", "Start her", "Starting…", "primary")}
