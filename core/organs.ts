@@ -94,6 +94,7 @@ export class Organs {
         this.bus.emit("organ:usage", { persona, role, provider: spec.provider, model: spec.model, ...u, time: Date.now() });
       },
       timeoutMs: this.config.organTimeoutMs,
+      waiting: (what) => this.ledger.waiting(persona, role, what === null ? null : scrub.strict(String(what))),
       home: this.config.home,
       ...(signal ? { signal } : {}),
     };

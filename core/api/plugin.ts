@@ -26,6 +26,11 @@ export interface ModelContext {
   /** How long to wait for a provider before calling it a timeout (ms); `ETERNEGO_ORGAN_TIMEOUT_MS`. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Says the call waits for something before it can run (a busy engine: "waiting for the
+   * embedded engine: 1 answer ahead"), or with null that it no longer does. Diagnose shows it.
+   */
+  waiting?(what: string | null): void;
   /** The daemon's home folder (`ETERNEGO_HOME`): a plugin that keeps files keeps them under it (the embedded engine's `models/`). */
   home?: string;
 }

@@ -42,6 +42,11 @@ const organHealth = Joi.object({
     .label("OrganFaultRecord")
     .allow(null)
     .required(),
+  waiting: Joi.object({ what: Joi.string().required(), since: Joi.string().required() })
+    .allow(null)
+    .required()
+    .description("What a call of it waits for now, e.g. a busy embedded engine; null when none waits"),
+  waited: Joi.number().integer().min(0).required().description("How many of its calls had to wait, since the daemon started"),
 }).label("OrganHealth");
 
 const uptimeDay = Joi.object({
@@ -177,6 +182,7 @@ export function healthRoutes({ personas, store, agents, ledger, diaries }: Route
           organs[role] = {
             provider: o.provider, model: o.model, url: o.url, has_key: o.has_key,
             calls: tally.calls, input_tokens: tally.input, output_tokens: tally.output, last_fault: tally.last_fault,
+            waiting: tally.waiting, waited: tally.waited,
           };
         }
         const { days, since } = lastDays(UPTIME_DAYS);

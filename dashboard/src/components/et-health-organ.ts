@@ -1,4 +1,4 @@
-import { LitElement, css, html } from "lit";
+import { LitElement, css, html, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import type { OrganRole } from "eternego/plugin/shared";
 import { count, moment, type OrganHealth } from "../lib/health.js";
@@ -104,6 +104,7 @@ export class EtHealthOrgan extends LitElement {
         <div><dt>Tokens in</dt><dd>${count(o.input_tokens)}</dd></div>
         <div><dt>Tokens out</dt><dd>${count(o.output_tokens)}</dd></div>
       </dl>
+      ${o.waiting ? html`<p role="status">Waiting for ${o.waiting.what}, since ${moment(o.waiting.since)}.</p>` : nothing}
       ${f
         ? html`<p class="fault"><strong>Last fault, ${moment(f.time)}${f.status ? ` (HTTP ${f.status})` : ""}</strong>${f.detail}</p>`
         : html`<p class="fine">No fault since the daemon started.</p>`}

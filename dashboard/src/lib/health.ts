@@ -11,6 +11,9 @@ export interface OrganHealth {
   input_tokens: number;
   output_tokens: number;
   last_fault: { detail: string; status: number | null; time: string } | null;
+  /** What a call of it waits for now (a busy embedded engine). */
+  waiting: { what: string; since: string } | null;
+  waited: number;
 }
 
 /** `GET /api/persona/{id}/diagnose`. */

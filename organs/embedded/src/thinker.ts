@@ -117,6 +117,7 @@ export function thinker(spec: OrganSpec, ctx: ModelContext): Thinker {
     const grammar = schema ? await grammarFor(llama, schema) : null;
     return gate.run(
       async () => {
+        ctx.waiting?.(null);
         let text = "";
         const filter = thinkFilter((visible) => {
           text += visible;
@@ -153,9 +154,10 @@ export function thinker(spec: OrganSpec, ctx: ModelContext): Thinker {
       (ahead) => {
         ctx.log.info(`waits for the embedded engine: ${ahead} answer${ahead === 1 ? "" : "s"} ahead (ETERNEGO_EMBEDDED_PARALLEL=${p.s.parallel})`, { file: p.file });
         ctx.progress({ status: `waiting for the embedded engine: ${ahead} answer${ahead === 1 ? "" : "s"} ahead` });
+        ctx.waiting?.(`the embedded engine: ${ahead} answer${ahead === 1 ? "" : "s"} ahead (ETERNEGO_EMBEDDED_PARALLEL=${p.s.parallel})`);
       },
       ctx.signal,
-    );
+    ).finally(() => ctx.waiting?.(null));
   };
 
   return {

@@ -52,8 +52,8 @@ t.test("diagnose: her status, organs with zero counts and no fault, seven empty 
   t.ok(["morning", "day", "night"].includes(b.phase), `a phase while she runs: ${b.phase}`);
   t.ok(Number.isInteger(b.uptime_ms) && b.uptime_ms >= 0 && b.uptime_ms < 60_000, `uptime_ms since her start: ${b.uptime_ms}`);
   t.same(b.organs, {
-    thinking: { provider: "ollama", model: "llama3.2", url: ollama.url, has_key: false, calls: 0, input_tokens: 0, output_tokens: 0, last_fault: null },
-    vision: { provider: "keyed", model: "eyes-1", url: "http://127.0.0.1:9", has_key: true, calls: 0, input_tokens: 0, output_tokens: 0, last_fault: null },
+    thinking: { provider: "ollama", model: "llama3.2", url: ollama.url, has_key: false, calls: 0, input_tokens: 0, output_tokens: 0, last_fault: null, waiting: null, waited: 0 },
+    vision: { provider: "keyed", model: "eyes-1", url: "http://127.0.0.1:9", has_key: true, calls: 0, input_tokens: 0, output_tokens: 0, last_fault: null, waiting: null, waited: 0 },
   }, "only the organs she has; preparing them at creation is not her usage");
   t.notMatch(JSON.stringify(b), VISION_KEY, "the key is not in the answer");
   t.notMatch(JSON.stringify(b), "vision-key", "not even a part of it");

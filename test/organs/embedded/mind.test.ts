@@ -112,6 +112,9 @@ t.test("two personas on one file share one loaded model, each with her own conte
   t.equal(loaded.length, 1, "loaded into memory once");
   t.ok(logLines(d).some((l) => l.msg === `shares the loaded ${model.path}: 2 organs use it`), "and shared by both");
   t.ok(logLines(d).some((l) => /^waits for the embedded engine: 1 answer ahead/.test(l.msg)), "one waited for the other (ETERNEGO_EMBEDDED_PARALLEL=1)");
+  const organs = await Promise.all(ids.map(async (id) => (await d.api("GET", `/api/persona/${id}/diagnose`)).body.organs.thinking));
+  t.ok(organs.reduce((n, o) => n + o.waited, 0) >= 1, `diagnose says one of them waited for the engine: ${JSON.stringify(organs.map((o) => o.waited))}`);
+  t.same(organs.map((o) => o.waiting), [null, null], "and that neither waits now");
 
   t.equal((await d.api("POST", `/api/persona/${ids[0]}/stop`)).status, 200);
   await new Promise((r) => setTimeout(r, 200));
