@@ -7,7 +7,7 @@ import { emit, type DashboardEvent, type OrganInput } from "../lib/events.js";
 import { bytes } from "../lib/format.js";
 import { ROLES, providers, type Provider } from "../lib/providers.js";
 import { go } from "../lib/router.js";
-import { controls } from "../styles/tokens.js";
+import { controls, formPage } from "../styles/tokens.js";
 import "./et-notice.js";
 import "./et-organ-field.js";
 import "./et-recovery-phrase.js";
@@ -47,21 +47,8 @@ export function placeErrors(err: unknown): { name: string | null; organs: Partia
 export class EtCreatePersona extends LitElement {
   static styles = [
     controls,
+    formPage,
     css`
-      :host {
-        display: block;
-        max-width: 820px;
-      }
-      form {
-        display: flex;
-        flex-direction: column;
-        gap: var(--space-4);
-      }
-      .intro {
-        margin: 0;
-        color: var(--text-muted);
-        line-height: 1.6;
-      }
       .name {
         display: flex;
         flex-direction: column;

@@ -7,7 +7,7 @@ import { emit } from "../lib/events.js";
 import { bytes } from "../lib/format.js";
 import { ROLES, providers, type Provider } from "../lib/providers.js";
 import { go } from "../lib/router.js";
-import { controls } from "../styles/tokens.js";
+import { controls, formPage } from "../styles/tokens.js";
 import { placeErrors } from "./et-create-persona.js";
 import "./et-notice.js";
 import "./et-organ-field.js";
@@ -22,21 +22,8 @@ import "./et-organ-field.js";
 export class EtRestorePersona extends LitElement {
   static styles = [
     controls,
+    formPage,
     css`
-      :host {
-        display: block;
-        max-width: 820px;
-      }
-      form {
-        display: flex;
-        flex-direction: column;
-        gap: var(--space-4);
-      }
-      .intro {
-        margin: 0;
-        color: var(--text-muted);
-        line-height: 1.6;
-      }
       .field {
         display: flex;
         flex-direction: column;

@@ -225,3 +225,21 @@ export const controls = css`
     box-shadow: var(--shadow);
   }
 `;
+
+/** A screen that is one form: her creation, her restoring. */
+export const formPage = css`
+  :host {
+    display: block;
+    max-width: 820px;
+  }
+  form {
+    display: flex;
+    flex-direction: column;
+    gap: var(--space-4);
+  }
+  .intro {
+    margin: 0;
+    color: var(--text-muted);
+    line-height: 1.6;
+  }
+`;
