@@ -3,10 +3,11 @@ import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
+import Joi from "joi";
 import { inject, injectable } from "tsyringe";
 import { Config } from "./config.js";
 import { Conflict, Invalid, NotFound } from "./api/errors.js";
-import type { OrganRole, PersonaStatus } from "./api/types.js";
+import { PERSONA_STATUSES, type OrganRole, type PersonaStatus } from "./api/types.js";
 import { MEMORY_FILES } from "./mind/memory-files.js";
 import { PersonaOwner } from "./persona-owner.js";
 
@@ -39,7 +40,8 @@ export interface StoredChannel {
 export interface ChannelFile {
   stored: Record<string, unknown>;
   pending: { chat: string; from?: string; code: string; expires: string }[];
-  outbox: { id: string; chat: string; text: string }[];
+  /** Her words waiting to be sent, oldest first; `pairing` marks a pairing reply (one per chat waits at most). */
+  outbox: { id: string; chat: string; text: string; pairing?: true }[];
   seen: string[];
 }
 
@@ -74,6 +76,24 @@ export interface PersonaSecrets {
    * could write a diary her phrase opens. No key that opens a diary is ever kept.
    */
   diary_recipient?: string;
+}
+
+/** What the daemon relies on in a persona.json, wherever it comes from (her folder, a hand edit, a diary); the rest is kept as it is. */
+const RECORD = Joi.object({
+  id: Joi.string().required(),
+  name: Joi.string().min(1).required(),
+  created_at: Joi.string().isoDate().required(),
+  status: Joi.string().valid(...PERSONA_STATUSES).required(),
+  organs: Joi.object().pattern(Joi.string(), Joi.object({ provider: Joi.string().required(), model: Joi.string().required() }).unknown()).required(),
+  channels: Joi.array().items(Joi.object({ type: Joi.string().required() }).unknown()).required(),
+}).unknown();
+
+/** Why a parsed persona.json cannot be hers (`id`: the id it must have), or null. */
+export function recordProblem(rec: unknown, id: string): string | null {
+  const { error } = RECORD.validate(rec, { abortEarly: true, convert: false });
+  if (error) return error.details[0]!.message.replace(/^"value"/, "it");
+  if ((rec as PersonaRecord).id !== id) return `it says its id is '${(rec as PersonaRecord).id}', but her id is '${id}' (an id never changes)`;
+  return null;
 }
 
 const HOME_DIRS = ["history", "destiny", "media", "meanings", "lessons"];
@@ -158,7 +178,8 @@ export class PersonaStore {
       names.filter((n) => UUID.test(n)).map(async (n) => {
         try {
           const rec = JSON.parse(await fs.readFile(path.join(this.root, n, "persona.json"), "utf8")) as PersonaRecord;
-          if (rec.id !== n) throw new Error(`persona.json says id '${rec.id}' but its folder is '${n}'`);
+          const problem = recordProblem(rec, n);
+          if (problem) throw new Error(`persona.json cannot be hers: ${problem}`);
           cache.set(n, rec);
         } catch (err) {
           onBroken(path.join(this.root, n), err);
@@ -232,7 +253,8 @@ export class PersonaStore {
       // A hand edit gone wrong is the person's to fix: say which file and why (400, not a 500).
       throw new Invalid(`${file} cannot be read: ${err instanceof Error ? err.message : err}. Fix the file and try again.`);
     }
-    if (rec?.id !== id) throw new Invalid(`${file} says its id is '${rec?.id}', but her id is '${id}'; an id never changes. Fix the file and try again.`);
+    const problem = recordProblem(rec, id);
+    if (problem) throw new Invalid(`${file} cannot be hers: ${problem}. Fix the file and try again.`);
     (await this.records()).set(id, rec);
     return rec;
   }
@@ -251,7 +273,11 @@ export class PersonaStore {
   async channelFile(id: string, type: string): Promise<ChannelFile> {
     const empty: ChannelFile = { stored: {}, pending: [], outbox: [], seen: [] };
     try {
-      return { ...empty, ...(JSON.parse(await fs.readFile(this.channelPath(id, type), "utf8")) as Partial<ChannelFile>) };
+      const f = JSON.parse(await fs.readFile(this.channelPath(id, type), "utf8")) as Partial<ChannelFile> | null;
+      // Each part only if it is what it should be: a part broken by hand is started afresh, not tripped on.
+      const list = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v : []);
+      const stored = f?.stored && typeof f.stored === "object" && !Array.isArray(f.stored) ? f.stored : {};
+      return { stored, pending: list(f?.pending), outbox: list(f?.outbox).filter((o) => typeof o?.text === "string" && typeof o.chat === "string"), seen: list(f?.seen) };
     } catch {
       // None yet — or broken by hand, when she keeps talking there and only its offset and waiting words are lost.
       return empty;

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { isEternegoError } from "../api/errors.js";
+import { Invalid, isEternegoError } from "../api/errors.js";
 import type { ChannelConnection, ChannelPlugin, InboundMessage, PluginLogger } from "../api/plugin.js";
 import type { ChannelState } from "../api/types.js";
 import type { ChannelFile } from "../persona-store.js";
@@ -32,6 +32,17 @@ function permanent(err: unknown): boolean {
  */
 function undeliverable(err: unknown): boolean {
   return isEternegoError(err) && (err.status === 400 || err.status === 403 || err.status === 404);
+}
+
+/**
+ * A plugin's promise, or what it gave instead, as a promise whose rejection nobody has to
+ * catch: a plugin written in plain JavaScript may return nothing, throw at once, or leave a
+ * rejection of ours unawaited, and none of that may take the daemon down.
+ */
+function settled<T>(f: () => T | Promise<T>): Promise<T> {
+  const p = Promise.resolve().then(f);
+  p.catch(() => {});
+  return p;
 }
 
 export interface LinkDeps {
@@ -87,7 +98,7 @@ export class ChannelLink {
   /** Loads what it kept and connects (in the background: a platform that is down never holds her start). */
   async start(): Promise<void> {
     await this.load();
-    void this.connect();
+    this.reconnect();
   }
 
   /** What it kept, read once: her words may come before `start` has read it (an answer as she wakes). */
@@ -108,7 +119,7 @@ export class ChannelLink {
     this.typingTimers.clear();
     const conn = this.conn;
     this.conn = null;
-    await conn?.close().catch((err) => this.d.log.warn(`Closing ${this.type} failed: ${this.d.scrub(String(err?.message ?? err))}`));
+    if (conn) await settled(() => conn.close()).catch((err) => this.d.log.warn(`Closing ${this.type} failed: ${this.d.scrub(String(err?.message ?? err))}`));
     // A send in flight is waited for (it was cut off with the connection, or ends) — bounded, so a
     // platform that never answers cannot hold her stop.
     let bound: NodeJS.Timeout | undefined;
@@ -136,23 +147,27 @@ export class ChannelLink {
     try {
       conn = await this.d.plugin.connect(this.d.credentials, {
         log: this.d.log,
-        receive: (msg) => this.receive(msg),
+        receive: (msg) => settled(() => this.receive(msg)),
         state: (s) => !this.closed && this.set(s, null, null),
         stored: {
           get: <T>(key: string) => this.file.stored[key] as T | undefined,
-          set: (key, value) => this.persist(() => void (this.file.stored[key] = value)),
+          set: (key, value) => settled(() => this.persist(() => void (this.file.stored[key] = value))),
         },
         signal: this.abort.signal,
       });
     } catch (err) {
       return this.lost(err);
     }
-    if (this.closed) return void conn.close().catch(() => {});
+    if (typeof conn?.send !== "function" || typeof conn.close !== "function" || typeof (conn.closed as Promise<void> | undefined)?.then !== "function") {
+      if (conn && typeof conn.close === "function") void settled(() => conn.close());
+      return this.lost(new Invalid(`the plugin's connect() must return { send, close, closed } (see eternego/plugin's ChannelConnection); it returned ${conn === null || typeof conn !== "object" ? String(conn) : `{ ${Object.keys(conn).join(", ")} }`} — the plugin needs fixing`));
+    }
+    if (this.closed) return void settled(() => conn.close());
     this.conn = conn;
     this.set("connected", null, null);
     this.failures = 0;
     this.flush();
-    conn.closed.then(
+    settled(() => conn.closed).then(
       () => this.conn === conn && this.lost(new Error("the connection ended")),
       (err) => this.conn === conn && this.lost(err),
     );
@@ -173,8 +188,13 @@ export class ChannelLink {
     this.set("retrying", why, at);
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.connect();
+      this.reconnect();
     }, wait);
+  }
+
+  /** Connects in the background; whatever goes wrong in it is a lost connection, never an unhandled one. */
+  private reconnect(): void {
+    this.connect().catch((err) => this.lost(err));
   }
 
   // ─── coming in ──────────────────────────────────────────────────────────────
@@ -209,10 +229,13 @@ export class ChannelLink {
         this.file.pending = [...this.file.pending.filter((p) => p.chat !== msg.chat && Date.parse(p.expires) > now), pending!];
       });
     }
+    // One pairing reply waiting per chat at most: a stranger's flood does not fill the outbox ahead of her words.
+    if (this.file.outbox.some((o) => o.chat === msg.chat && o.pairing)) return;
     const minutes = Math.max(1, Math.round((Date.parse(pending.expires) - now) / 60_000));
     await this.say(
       msg.chat,
       `Hello! This is ${this.d.name()}. Before I can talk with you here, pair this chat: enter the code ${pending.code} in my Channels screen on the Eternego dashboard (or POST /api/persona/${this.d.persona}/pair). It is valid for ${minutes} more minute${minutes === 1 ? "" : "s"}.`,
+      true,
     );
   }
 
@@ -229,13 +252,13 @@ export class ChannelLink {
   // ─── going out ──────────────────────────────────────────────────────────────
 
   /** Her words to a chat: split to fit, written to the outbox, sent in order. */
-  async say(chat: string, text: string): Promise<void> {
+  async say(chat: string, text: string, pairing = false): Promise<void> {
     this.stopTyping(chat);
     await this.load();
     const parts = splitText(text, this.d.plugin.maxText);
     if (!parts.length) return;
     await this.persist(() => {
-      for (const p of parts) this.file.outbox.push({ id: crypto.randomUUID(), chat, text: p });
+      for (const p of parts) this.file.outbox.push({ id: crypto.randomUUID(), chat, text: p, ...(pairing ? { pairing } : {}) });
     });
     this.flush();
   }
@@ -282,7 +305,7 @@ export class ChannelLink {
   typing(chat: string): void {
     const conn = this.conn;
     if (!conn?.typing || this.typingTimers.has(chat) || this.closed) return;
-    const show = () => void this.conn?.typing?.(chat).catch(() => {});
+    const show = () => void settled(() => this.conn?.typing?.(chat));
     // Only once she has been thinking a moment: an answer that comes at once needs no "typing…".
     this.typingTimers.set(
       chat,
