@@ -43,7 +43,11 @@ export class ChannelService {
       const secrets = await this.store.secrets(id);
       secrets.channels[type] = credentials;
       await this.store.saveSecrets(id, secrets);
-      if (before && before.name !== name) await this.store.removeChannelFile(id, type);
+      if (before && before.name !== name) {
+        // The old account's link first, so it cannot write its offset and outbox back for the new one.
+        if (this.agents.running(id)) await this.agents.get(id).links?.disconnect(type);
+        await this.store.removeChannelFile(id, type);
+      }
       const next = { ...rec, channels: [...rec.channels.filter((c) => c.type !== type), channel] };
       await this.store.save(next);
       if (this.agents.running(id)) {
@@ -79,20 +83,22 @@ export class ChannelService {
    * few wrong ones in ten minutes is a 429 (eight letters of 32 cannot be guessed in five).
    */
   async pair(id: string, typed: string): Promise<{ channel: ChannelView; chat: string }> {
-    const now = Date.now();
-    const recent = (this.wrong.get(id) ?? []).filter((t) => now - t < PAIR_WINDOW_MS);
-    if (recent.length >= PAIR_TRIES) {
-      const wait = Math.ceil((recent[0]! + PAIR_WINDOW_MS - now) / 60_000);
-      throw new TooMany(`Too many wrong pairing codes for her in ten minutes; try again in ${wait} minute${wait === 1 ? "" : "s"}.`);
-    }
-    const agent = this.agents.get(id);
     const code = typed.trim().toUpperCase().replace(/[\s-]/g, "");
-    const hit = await agent.links?.redeem(code);
-    if (!hit) {
-      this.wrong.set(id, [...recent, now]);
-      throw new Invalid("That pairing code is not one she gave, or it has expired (codes last 10 minutes). Send her a message on the channel again for a code.");
-    }
+    // In her lane: guesses sent at once are counted one after another, and the agent that
+    // redeems the code is the one told of the chat (no restart in between).
     return this.personas.transition(id, async (rec) => {
+      const now = Date.now();
+      const recent = (this.wrong.get(id) ?? []).filter((t) => now - t < PAIR_WINDOW_MS);
+      if (recent.length >= PAIR_TRIES) {
+        const wait = Math.ceil((recent[0]! + PAIR_WINDOW_MS - now) / 60_000);
+        throw new TooMany(`Too many wrong pairing codes for her in ten minutes; try again in ${wait} minute${wait === 1 ? "" : "s"}.`);
+      }
+      const agent = this.agents.get(id);
+      const hit = await agent.links?.redeem(code);
+      if (!hit) {
+        this.wrong.set(id, [...recent, now]);
+        throw new Invalid("That pairing code is not one she gave, or it has expired (codes last 10 minutes). Send her a message on the channel again for a code.");
+      }
       const paired = { id: hit.chat, ...(hit.from ? { from: hit.from } : {}), paired_at: new Date().toISOString() };
       const channels = rec.channels.map((c) => (c.type === hit.type ? { ...c, verified: true, chats: [...(c.chats ?? []).filter((x) => x.id !== hit.chat), paired] } : c));
       const next = { ...rec, channels };

@@ -78,6 +78,11 @@ t.test("pairing: a wrong code is a 400, five in ten minutes a 429; a stopped per
   t.match(limited.body.detail, /Too many wrong pairing codes.*try again in \d+ minutes?/);
   t.equal((await d.api("POST", `/api/persona/${id}/stop`)).status, 200);
   t.equal((await d.api("POST", `/api/persona/${id}/pair`, { code: "ABCDEFGH" })).status, 409);
+
+  // Guesses sent at once are counted one after another: no more than five get to try.
+  const { d: d2, id: id2 } = await her(t);
+  const at = await Promise.all(Array.from({ length: 12 }, () => d2.api("POST", `/api/persona/${id2}/pair`, { code: newCode() })));
+  t.same(at.map((r) => r.status).sort(), [...Array(5).fill(400), ...Array(7).fill(429)], "five tried, the rest refused");
   t.equal((await d.api("POST", `/api/persona/${id}/pair`, { code: "" })).status, 409, "409 comes before the body");
 });
 
