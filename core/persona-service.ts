@@ -234,8 +234,9 @@ export class PersonaService {
     await this.store.create(rec, secrets);
     this.remember(rec.id, secrets);
     this.log.info({ persona: rec.id }, `Created ${rec.name}`);
-    // Her first diary, so she can be moved from the first day.
-    await this.diaries.write(rec.id);
+    // Her first diary, so she can be moved from the first day. Should it fail, the phrase is
+    // still hers to keep: her next night writes one.
+    await this.diaries.write(rec.id).catch((err: Error) => this.log.warn({ persona: rec.id }, `Her first diary was not written (${err.message}); her night writes one`));
     // In her lane from the first moment: a delete sent as soon as she appears waits for her start.
     const persona = await this.transition(rec.id, async (r) => {
       await this.changed(rec.id, "created");
@@ -253,13 +254,22 @@ export class PersonaService {
   async newPhrase(id: string): Promise<{ recovery_phrase: string; fingerprint: string; diary: string }> {
     return this.transition(id, async (rec) => {
       const key = await newKey();
-      const secrets = await this.store.secrets(id);
+      const before = await this.store.secrets(id);
+      const secrets = structuredClone(before);
       delete (secrets as { diary_key?: string }).diary_key; // the first design's stored key goes
       secrets.diary_recipient = key.recipient;
       await this.store.saveSecrets(id, secrets);
       await this.store.save({ ...rec, version: FORMAT_VERSION, diary: { fingerprint: key.fingerprint } });
       this.remember(id, secrets);
-      const written = await this.diaries.write(id);
+      let written: { created: string };
+      try {
+        written = await this.diaries.write(id);
+      } catch (err) {
+        // The phrase is never shown, so her key must not change: back to the one she had.
+        await this.store.saveSecrets(id, before);
+        await this.store.save(rec);
+        throw err;
+      }
       this.log.info({ persona: id }, `A new recovery phrase for ${rec.name}; her diaries are written to it from now on`);
       await this.changed(id, "updated");
       return { recovery_phrase: key.phrase, fingerprint: key.fingerprint, diary: written.created };

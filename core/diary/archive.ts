@@ -103,6 +103,7 @@ export function entryProblem(h: Pick<Header, "name" | "type">): string | null {
   if (parts.some((p) => p === ".." || p === "." || p === "")) return `'${name}' climbs out of her folder`;
   if (name === "manifest.json" || name === "persona.json") return h.type === "file" ? null : `'${name}' is not a file`;
   if (!ROOTS.includes(parts[0]!)) return `'${name}' is not part of a persona's folder (persona.json, home/, workspace/)`;
+  if (parts.length === 1 && h.type !== "directory") return `'${name}' is not a folder`;
   return null;
 }
 
@@ -117,6 +118,8 @@ export async function unpackInto(staging: string, source: Readable, limits: { ma
   const out: Unpacked = { manifest: null, files: 0, bytes: 0 };
   const extract = tar.extract();
   let entries = 0;
+  // The entry being written, so a failure waits for it to let go before staging is removed.
+  let working: Promise<void> = Promise.resolve();
   extract.on("entry", (header, stream, next) => {
     // The entry's stream errors when the extraction is failed under it: the failure is already ours.
     stream.on("error", () => {});
@@ -149,7 +152,7 @@ export async function unpackInto(staging: string, source: Readable, limits: { ma
     }
     const target = path.resolve(staging, rel);
     if (!target.startsWith(staging + path.sep)) return fail(new Invalid(`This diary cannot be restored: '${header.name}' climbs out of her folder. Nothing was written.`));
-    void (async () => {
+    working = (async () => {
       try {
         if (header.type === "directory") {
           await fs.mkdir(target, { recursive: true, mode: DIR_MODE });
@@ -177,6 +180,15 @@ export async function unpackInto(staging: string, source: Readable, limits: { ma
     extract.end(null);
     await Promise.race([new Promise<void>((r) => extract.once("finish", () => r())), failed]);
   })();
-  await Promise.race([feed, failed]);
+  try {
+    await Promise.race([feed, failed]);
+  } catch (err) {
+    // Nothing goes on writing into staging once the caller removes it.
+    extract.destroy(err as Error);
+    source.destroy();
+    feed.catch(() => {});
+    await working;
+    throw err;
+  }
   return out;
 }

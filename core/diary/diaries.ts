@@ -9,7 +9,7 @@ import { Decrypter, Encrypter } from "age-encryption";
 import { inject, injectable } from "tsyringe";
 import { Invalid, isEternegoError } from "../api/errors.js";
 import { Logger } from "../logger.js";
-import { PersonaStore, type PersonaRecord } from "../persona-store.js";
+import { PersonaStore, recordProblem, type PersonaRecord } from "../persona-store.js";
 import { packageVersion } from "../version.js";
 import { packFolder, unpackInto } from "./archive.js";
 import { DIARY_FORMAT, HEADER_MAX, headerMismatch, headerText, parseHeader, type DiaryHeader, type Manifest } from "./format.js";
@@ -119,7 +119,10 @@ export class Diaries {
       } catch (err) {
         // The stream closed first, so the temp file cannot be made (or written) after it is removed.
         if (out && !out.closed) await new Promise<void>((resolve) => out!.destroy().once("close", () => resolve()));
-        await fs.rm(temp, { force: true });
+        await fs.rm(temp, { force: true }).catch((e: NodeJS.ErrnoException) => {
+          // No folder to have made it in (ENOTDIR: something else is where her diary folder goes).
+          if (e.code !== "ENOTDIR") this.log.warn({ persona: id }, `A half-written diary could not be removed: ${e.message}`);
+        });
         // Her files could not be read as they were (one changed under it, one cannot be opened):
         // nothing is lost, the previous diary stays, and trying again is the fix.
         throw isEternegoError(err) ? err : new Invalid(`Her diary could not be written (${(err as Error).message}); her previous diary is kept. Try again.`);
@@ -165,7 +168,9 @@ export class Diaries {
           done(null, chunk);
         },
       });
-      const source = createReadStream(file, { start: payloadAt }).pipe(counted);
+      // pipeline, not pipe: a read that fails fails the restore (pipe would leave it waiting).
+      const source = counted;
+      pipeline(createReadStream(file, { start: payloadAt }), counted).catch(() => {});
       const plain = await dec.decrypt(Readable.toWeb(source) as ReadableStream<Uint8Array>).catch((err) => Promise.reject(damaged(err)));
       const unpacked = await unpackInto(staging, Readable.fromWeb(plain as never), { maxBytes: MAX_UNPACKED, maxEntries: MAX_ENTRIES }).catch((err) => Promise.reject(damaged(err)));
       const m = unpacked.manifest;
@@ -178,7 +183,9 @@ export class Diaries {
       } catch {
         throw new Invalid("This diary cannot be restored: it holds no readable persona.json.");
       }
-      if (record.id !== header.id) throw new Invalid("This diary cannot be restored: its persona.json names another persona than its header.");
+      if (record?.id !== header.id) throw new Invalid("This diary cannot be restored: its persona.json names another persona than its header.");
+      const problem = recordProblem(record, header.id);
+      if (problem) throw new Invalid(`This diary cannot be restored: its persona.json is not one Eternego wrote (${problem}).`);
       return { header, manifest: m, record, staging, recipient };
     } catch (err) {
       await fs.rm(staging, { recursive: true, force: true });

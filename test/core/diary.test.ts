@@ -297,7 +297,7 @@ t.test("every damaged, edited or wrongly opened diary is a 400 that leaves nothi
     tally.set(String(r.body.detail).slice(0, 40), (tally.get(String(r.body.detail).slice(0, 40)) ?? 0) + 1);
     if (fs.readdirSync(path.join(b.home, "personas")).length) t.fail(`${c.what}: left ${fs.readdirSync(path.join(b.home, "personas"))}`);
   }
-  t.pass(`refusals: ${JSON.stringify(Object.fromEntries(tally))}`);
+  t.equal([...tally.values()].reduce((a, b) => a + b, 0), cases.length, `every one refused, saying why: ${JSON.stringify(Object.fromEntries(tally))}`);
   await nothingLeft(t, b, empty, "two hundred refusals leave nothing on disk");
   t.equal((await b.api("GET", "/api/personas")).body.personas.length, 0, "and no persona");
 
@@ -332,6 +332,7 @@ t.test("a forged archive cannot reach outside her folder, nor bring what a diary
     ["a backslash name", [{ name: "home\\..\\..\\escaped", body: "x" }], /name no file of hers can have/],
     ["a file given twice", [{ name: "home/notes.md", body: "a" }, { name: "home/notes.md", body: "b" }], /appears twice/],
     ["a file under a file", [{ name: "workspace/a", body: "a" }, { name: "workspace/a/b", body: "b" }], /'workspace\/a\/b' lies under a file/],
+    ["home as a file", [{ name: "home", body: "x" }], /'home' is not a folder/],
   ];
   for (const [what, entries, says] of hostile) {
     const r = await migrate(b, await forge(phrase, id, [...base, ...entries], created), { phrase });
@@ -347,7 +348,23 @@ t.test("a forged archive cannot reach outside her folder, nor bring what a diary
   t.match(otherRecord.body.detail, /persona.json names another persona/);
   const noRecord = await migrate(b, await forge(phrase, id, [base[0]!, { name: "persona.json", body: "{not json" }], created), { phrase });
   t.match(noRecord.body.detail, /no readable persona.json/);
-  for (const r of [noManifest, otherId, otherRecord, noRecord]) t.equal(r.status, 400);
+  // A persona.json the daemon could not live with (her list, her next boot, /v1 would fail on it).
+  const records: [string, unknown, RegExp][] = [
+    ["null", null, /names another persona/],
+    ["no created_at", { ...rec, created_at: undefined }, /"created_at" is required/],
+    ["a name that is no string", { ...rec, name: 7 }, /"name" must be a string/],
+    ["no organs object", { ...rec, organs: "ollama" }, /"organs" must be of type object/],
+    ["channels that are no list", { ...rec, channels: {} }, /"channels" must be an array/],
+    ["an unknown status", { ...rec, status: "immortal" }, /"status" must be one of/],
+  ];
+  const badRecords = [];
+  for (const [what, body, says] of records) {
+    const r = await migrate(b, await forge(phrase, id, [base[0]!, { name: "persona.json", body: JSON.stringify(body) }], created), { phrase });
+    t.match(r.body.detail, says, `persona.json with ${what}: says why`);
+    badRecords.push(r);
+  }
+  t.equal((await b.api("GET", "/api/personas")).status, 200, "and her list is whole");
+  for (const r of [noManifest, otherId, otherRecord, noRecord, ...badRecords]) t.equal(r.status, 400);
   await nothingLeft(t, b, empty, "forged diaries leave nothing");
 
   // The same forge, with nothing hostile in it, restores: the refusals above are the entries', not the forging's.
@@ -450,6 +467,23 @@ t.test("exports while she is written to are each of one moment; a failed write k
   t.match(night.body.diary, { skipped: /could not be written/ }, "a night says why it wrote none");
   fs.writeFileSync(secretsFile, JSON.stringify(secrets));
   t.equal((await a.api("GET", `/api/persona/${id}/export`)).status, 200, "repaired, it writes again");
+
+  // A new phrase whose first diary cannot be written is never shown, so her key must stay the one she has.
+  const dir = path.dirname(latest);
+  fs.renameSync(dir, `${dir}.away`);
+  fs.writeFileSync(dir, "not a folder");
+  const keyBefore = readJson(secretsFile).diary_recipient;
+  const printBefore = readJson(path.join(dirOf(a, id), "persona.json")).diary;
+  const lost = await a.api("POST", `/api/persona/${id}/recovery-phrase`);
+  t.equal(lost.status, 400, JSON.stringify(lost.body));
+  t.notOk(lost.body.recovery_phrase, "no phrase given");
+  t.equal(readJson(secretsFile).diary_recipient, keyBefore, "her diary key is the one she had");
+  t.same(readJson(path.join(dirOf(a, id), "persona.json")).diary, printBefore, "and so is its fingerprint");
+  fs.rmSync(dir);
+  fs.renameSync(`${dir}.away`, dir);
+  const exported = await exportOf(a, id);
+  const fresh = await startDaemon(t);
+  t.equal((await migrate(fresh, exported, { phrase })).status, 201, "her diaries still open with her phrase");
 });
 
 t.test("export and phrase routes: 404 for no persona", async (t) => {

@@ -146,7 +146,7 @@ t.test("load and list: oldest first; broken or foreign folders are reported and 
   const reported: [string, string][] = [];
   await fresh.load((dir, err) => reported.push([path.basename(dir), (err as Error).message]));
   t.same(reported.map(([d]) => d).sort(), [broken, mismatched], "both bad folders are reported");
-  t.match(Object.fromEntries(reported)[mismatched], `persona.json says id '${ID_A}' but its folder is '${mismatched}'`);
+  t.match(Object.fromEntries(reported)[mismatched], `persona.json cannot be hers: it says its id is '${ID_A}', but her id is '${mismatched}'`);
   t.same((await fresh.list()).map((r) => r.id), [ID_B, ID_C, ID_A], "the good ones load, in order");
   t.equal(await fresh.has(broken), false);
 });
@@ -168,7 +168,9 @@ t.test("reload picks up a hand edit; a broken one is a 400 naming the file", asy
   fs.writeFileSync(file, "null");
   await t.rejects(store.reload(ID_A), Invalid, "valid JSON that is not her record");
   fs.writeFileSync(file, JSON.stringify(record(ID_B)));
-  await t.rejects(store.reload(ID_A), { status: 400, message: `${file} says its id is '${ID_B}', but her id is '${ID_A}'; an id never changes. Fix the file and try again.` });
+  await t.rejects(store.reload(ID_A), { status: 400, message: `${file} cannot be hers: it says its id is '${ID_B}', but her id is '${ID_A}' (an id never changes). Fix the file and try again.` });
+  fs.writeFileSync(file, JSON.stringify({ ...record(ID_A), created_at: undefined }));
+  await t.rejects(store.reload(ID_A), { status: 400, message: `${file} cannot be hers: "created_at" is required. Fix the file and try again.` }, "a record the list could not sort");
 });
 
 t.test("secrets default when absent; remove deletes her whole folder", async (t) => {

@@ -278,7 +278,7 @@ t.test("start, stop, restart, delete: semantics, idempotence and what is on disk
   t.match(await view(), { name: "Ada Lovelace", running: true, state: "running" }, "still running with the config she had");
   fs.writeFileSync(p.persona, JSON.stringify({ ...JSON.parse(good), id: "3f0c9a52-8a1e-4c7e-9d2b-0a9a8b7c6d5e" }));
   r = await d.api("POST", `/api/persona/${id}/restart`);
-  t.same(r.body, { detail: `${p.persona} says its id is '3f0c9a52-8a1e-4c7e-9d2b-0a9a8b7c6d5e', but her id is '${id}'; an id never changes. Fix the file and try again.` });
+  t.same(r.body, { detail: `${p.persona} cannot be hers: it says its id is '3f0c9a52-8a1e-4c7e-9d2b-0a9a8b7c6d5e', but her id is '${id}' (an id never changes). Fix the file and try again.` });
   t.equal(d.daemon.parts.agents.running(id), true);
   fs.writeFileSync(p.persona, good);
 
