@@ -83,6 +83,8 @@ export class AgentRegistry {
       try {
         await agent.start();
       } catch (err) {
+        // What had started already (her heart, channels connected, an engine model held) stops with her.
+        await agent.stop().catch((e: Error) => this.log.warn({ persona: persona.id }, `Stopping what had started of her failed: ${e.message}`));
         this.reasons.set(persona.id, err instanceof Error ? err.message : String(err));
         this.move(persona.id, "failed");
         throw err;

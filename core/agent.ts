@@ -126,12 +126,12 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
-    if (!this.mind) return;
+    if (!this.mind) return void this.abort.abort();
     // Channels first: nothing new comes in while her mind finishes; what comes meanwhile comes again later.
     await this.channels?.stop();
     const stopped = this.mind.stop();
     this.abort.abort();
-    await Promise.all([stopped, this.heart.stop()]);
+    await Promise.all([stopped, this.heart?.stop()]);
   }
 
   /** What keeps her from answering now (a failing organ, a broken file), or null. */

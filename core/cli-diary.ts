@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
@@ -87,7 +87,15 @@ export async function exportDiary(id: string, file: string | undefined, opts: Co
     const res = await fetch(`${url}/api/persona/${encodeURIComponent(id)}/export`, { headers: auth(config) });
     if (!res.ok) throw new Error(((await res.json().catch(() => null)) as { detail?: string } | null)?.detail ?? `the daemon answered ${res.status}`);
     const named = /filename\*=UTF-8''([^;]+)/.exec(res.headers.get("content-disposition") ?? "")?.[1];
-    const target = path.resolve(file ?? (named ? decodeURIComponent(named) : `${id}.diary`));
+    // The name the daemon suggests is only a name: here, never over a file that is already there.
+    let suggested = "";
+    try {
+      suggested = path.basename(decodeURIComponent(named ?? ""));
+    } catch {
+      // not a name at all
+    }
+    const target = path.resolve(file ?? (/^[^.][^/\\]*\.diary$/.test(suggested) ? suggested : `${id}.diary`));
+    if (!file && existsSync(target)) throw new Error(`${target} is already there; give the file to save her diary to: eternego export ${id} FILE`);
     const total = Number(res.headers.get("content-length") ?? 0);
     let done = 0;
     const show = progress("Saving her diary");
@@ -110,6 +118,7 @@ export async function exportDiary(id: string, file: string | undefined, opts: Co
   });
   const diary = await new Diaries(store, createLogger(config.home, false)).write(rec.id);
   const target = path.resolve(file ?? `${rec.name.replace(/[\\/\x00-\x1f\x7f]/g, "-")}-${localDate()}.diary`);
+  if (!file && existsSync(target)) throw new Error(`${target} is already there; give the file to save her diary to: eternego export ${id} FILE`);
   await fs.copyFile(diary.path, target);
   await fs.chmod(target, 0o600);
   console.log(`Saved her diary to ${target} (${diary.bytes} bytes, written from ${config.home}; no daemon was running). Only her recovery phrase opens it.`);

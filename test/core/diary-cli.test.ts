@@ -112,6 +112,9 @@ t.test("export and migrate through a running daemon", async (t) => {
   t.equal(named.code, 0, named.stderr);
   t.match(named.stdout, /Ada-\d{4}-\d{2}-\d{2}\.diary/, "without a file name, the daemon's name for it");
   t.same(fs.readdirSync(out).filter((f) => f.startsWith("Ada-")).length, 1, "saved where the command was run");
+  const again = await runCli(["export", id], childEnv(home, { WEB_PORT: String(a.port) }), undefined, out);
+  t.not(again.code, 0, "a second one of the same name is not written over the first");
+  t.match(again.stderr, /is already there; give the file to save her diary to: eternego export/);
 
   const other = childHome(t);
   const b = await spawnDaemon(t, ["daemon", "--port", String(await freePort())], childEnv(other));

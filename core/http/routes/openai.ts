@@ -164,7 +164,8 @@ export function openaiRoutes({ store, agents, ledger, bus, secrets }: RouteDeps)
         };
         const unsubscribe = [bus.on("chat:delta", onDelta), bus.on("chat:withdrawn", onWithdrawn)];
         let gone = false;
-        req.on("close", () => (gone = true));
+        // The response's close, not the request's: the request closes as soon as its body was read.
+        res.on("close", () => (gone = true));
         try {
           await agent.read(text, CHANNEL, { id: messageId });
           const replies = await answered;
