@@ -106,15 +106,20 @@ async function transfer(ref: RemoteModel, part: string, name: string, spec: Orga
     const out = await fs.open(part, have > 0 ? "a" : "w", 0o600);
     let done = have;
     let shown = 0;
+    let probe = Buffer.alloc(0);
     try {
       if (!res.body) throw new OrganFault("malformed", target, res.status, "answered with no body.");
       for await (const chunk of res.body) {
         idle.arm();
         const bytes = chunk as Uint8Array;
-        if (done === 0 && bytes.length >= 4 && Buffer.from(bytes.subarray(0, 4)).toString("latin1") !== "GGUF") {
-          await res.body.cancel().catch(() => {});
-          const kind = res.headers.get("content-type")?.split(";")[0] ?? "no content type";
-          throw new OrganFault("model", target, res.status, `that is not a GGUF model file (the server sent ${kind}, beginning ${JSON.stringify(Buffer.from(bytes.subarray(0, 16)).toString("latin1"))}) — give the link of the .gguf file itself (on Hugging Face: …/resolve/main/<file>.gguf).`);
+        // Its first bytes, however the server cuts its chunks, say whether this is a GGUF file at all.
+        if (have === 0 && probe.length < 4) {
+          probe = Buffer.concat([probe, Buffer.from(bytes.subarray(0, 16))]);
+          if (probe.length >= 4 && probe.subarray(0, 4).toString("latin1") !== "GGUF") {
+            await res.body.cancel().catch(() => {});
+            const kind = res.headers.get("content-type")?.split(";")[0] ?? "no content type";
+            throw new OrganFault("model", target, res.status, `that is not a GGUF model file (the server sent ${kind}, beginning ${JSON.stringify(probe.subarray(0, 16).toString("latin1"))}) — give the link of the .gguf file itself (on Hugging Face: …/resolve/main/<file>.gguf).`);
+          }
         }
         await out.write(bytes);
         hash?.update(bytes);

@@ -49,7 +49,8 @@ export function hold(file: string, holder: object, load: () => Promise<Loaded>, 
 /** Lets go of `file` for `holder`; the last to let go unloads it. */
 export async function release(file: string, holder: object, log: PluginLogger): Promise<void> {
   const e = entries.get(file);
-  if (!e || !e.holders.delete(holder) || e.holders.size > 0) return;
+  if (!e || !e.holders.delete(holder)) return;
+  if (e.holders.size > 0) return log.info(`lets go of ${file}: ${e.holders.size} organ${e.holders.size === 1 ? "" : "s"} still use${e.holders.size === 1 ? "s" : ""} it`, { file, organs: e.holders.size });
   entries.delete(file);
   const loaded = await e.loading.catch(() => null);
   if (!loaded) return;
