@@ -227,6 +227,37 @@ t.test("files: the largest photo, a voice note, audio and a document, fetched th
   t.notMatch(JSON.stringify(h.logs), fake.bot.token);
 });
 
+t.test("the other kinds in words or files (places, contacts, polls, videos, animations, video notes), and who sent each", async (t) => {
+  const fake = await fakeTelegram(t);
+  const h = harness(t);
+  await connect(t, fake, h);
+  const clip = (id: string, extra: Record<string, unknown> = {}) => ({ file_id: `F${id}`, file_unique_id: `U${id}`, file_size: 10, ...extra });
+  fake.message(21, { extra: { venue: { title: "Café de Flore", address: "172 Bd Saint-Germain", location: { latitude: 48.854, longitude: 2.333 } }, location: { latitude: 48.854, longitude: 2.333 } } });
+  fake.message(21, { extra: { contact: { first_name: "Ada", last_name: "King", phone_number: "+44 20 0000" } } });
+  fake.message(21, { extra: { poll: { question: "Tea or coffee?", options: [{ text: "Tea" }, { text: "Coffee" }] } } });
+  fake.message(21, { extra: { video: clip("v", { mime_type: "video/mp4" }) } });
+  fake.message(21, { extra: { animation: clip("a"), document: clip("a", { file_name: "cat.gif.mp4" }) } });
+  fake.message(21, { extra: { animation: clip("g") } });
+  fake.message(21, { extra: { video_note: clip("n") } });
+  fake.message(22, { text: "no username", from: { first_name: "Grace", last_name: "Hopper", username: undefined } });
+  fake.message(-30, { text: "from the group" });
+  fake.message(21, { extra: { sticker: { file_id: "s", file_unique_id: "su" } } });
+  fake.message(21, { text: "after an empty sticker" });
+  await until(() => h.got.length === 10, 5000, "ten messages (the sticker with no emoji is none)");
+  const [venue, contact, poll, video, animated, gif, note, named, group, after] = h.got;
+  t.match(venue, { text: "(a place: Café de Flore, 172 Bd Saint-Germain — 48.854, 2.333)" }, "a venue, not its bare location");
+  t.match(contact, { text: "(a contact: Ada King, +44 20 0000)" });
+  t.match(poll, { text: "(a poll: Tea or coffee? — Tea / Coffee)" });
+  t.match(video, { attachments: [{ kind: "file", name: "video-Uv.mp4", size: 10 }] });
+  t.same(animated!.attachments!.map((a) => a.name), ["cat.gif.mp4"], "an animation sent as a document is one file, not two");
+  t.same(gif!.attachments!.map((a) => a.name), ["animation-Ug.mp4"]);
+  t.match(note, { attachments: [{ name: "video-note-Un.mp4" }] });
+  t.equal(named!.from, "Grace Hopper", "a sender with no username by name");
+  t.equal(venue!.from, "@sam", "one with a username by it");
+  t.match(group, { chat: "-30", text: "from the group" });
+  t.match(after, { text: "after an empty sticker" });
+});
+
 t.test("send: delivered to the chat; refused for good (Invalid) for an unknown chat or too long a text; retried (plain) for 429 and 5xx", async (t) => {
   const fake = await fakeTelegram(t);
   const h = harness(t);

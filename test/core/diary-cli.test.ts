@@ -1,16 +1,18 @@
 // Her diary from the terminal and through a crash: `eternego export`, `migrate` and
 // `identity` as real child processes, with and without a daemon running; Debian's `age`
 // opening what the daemon wrote; a daemon killed in the middle of writing one.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import t, { type Test } from "tap";
 import { startFakeOllama, type FakeOllama } from "../fixtures/fake-ollama.js";
-import { childEnv, childHome, freePort, runCli, signalAndWait, spawnDaemon, STEP_MS } from "../helpers/child-daemon.js";
+import { generateMnemonic } from "@scure/bip39";
+import { wordlist } from "@scure/bip39/wordlists/english.js";
+import { BIN, childEnv, childHome, freePort, runCli, signalAndWait, spawnDaemon, STEP_MS } from "../helpers/child-daemon.js";
 import { startDaemon } from "../helpers/daemon.js";
 import { headerOf, tree } from "../helpers/diary.js";
-import { within } from "../mind/helpers.js";
+import { until, within } from "../mind/helpers.js";
 
 async function fakeOllama(t: Test): Promise<FakeOllama> {
   const o = await startFakeOllama({ models: ["llama3.2"] });
@@ -161,4 +163,42 @@ t.test("a daemon killed while writing her diary: the previous diary is whole, th
   t.equal(fresh.status, 200);
   t.ok(Buffer.from(await fresh.arrayBuffer()).length > 64 * 1024 * 1024, "and a whole one is written");
   await signalAndWait(again, "SIGTERM");
+});
+
+/** `eternego <args>` on a real terminal (a pseudo-terminal from `script`), typed into key by key. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+  let screen = "";
+  child.stdout.on("data", (c: Buffer) => (screen += c.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return {
+    screen: () => screen,
+    type: (keys: string) => child.stdin.write(keys),
+    exited,
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+t.test("on a terminal the phrase is typed unseen, with backspace, and Ctrl-C leaves", async (t) => {
+  const home = childHome(t);
+  const phrase = generateMnemonic(wordlist, 256);
+  const term = onTerminal(["identity"], childEnv(home));
+  t.teardown(term.kill);
+  await until(() => term.screen().includes("nothing is shown as you type"), STEP_MS, "the prompt");
+  term.type("oops\u007f\u007f\u007f\u007f");
+  term.type(`${phrase}\r`);
+  t.equal(await term.exited, 0, term.screen());
+  t.match(term.screen(), /AGE-SECRET-KEY-1[0-9A-Z]{58}/, "the identity of the phrase typed (the mistake rubbed out)");
+  t.notMatch(term.screen(), phrase.split(" ")[0]!, "and not one word of it on the screen");
+  t.notMatch(term.screen(), "oops");
+  const piped = await runCli(["identity"], childEnv(home), `${phrase}\n`);
+  t.equal(term.screen().match(/AGE-SECRET-KEY-1[0-9A-Z]{58}/)![0], piped.stdout.trim(), "the same identity as the phrase piped in");
+
+  const left = onTerminal(["identity"], childEnv(home));
+  t.teardown(left.kill);
+  await until(() => left.screen().includes("nothing is shown as you type"), STEP_MS, "the prompt again");
+  left.type("half a phr\u0003");
+  t.equal(await left.exited, 130, "Ctrl-C ends it as a terminal would");
+  t.notMatch(left.screen(), /AGE-SECRET-KEY/);
 });

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
@@ -60,6 +61,8 @@ t.test("a diary carries her whole to a fresh home, byte for byte, and she answer
   fs.writeFileSync(path.join(ws, "drafts", "café — notes.md"), "ünïcödé\n");
   fs.writeFileSync(path.join(ws, "drafts", "deep", "empty"), "");
   fs.symlinkSync("/etc/passwd", path.join(ws, "outside"));
+  fs.symlinkSync("/etc", path.join(ws, "etc"));
+  execFileSync("mkfifo", [path.join(ws, "drafts", "pipe")]);
 
   const res = await fetch(`${a.url}/api/persona/${id}/export`);
   t.equal(res.status, 200);
@@ -97,7 +100,7 @@ t.test("a diary carries her whole to a fresh home, byte for byte, and she answer
     }
   }
   const wsAfter = tree(path.join(dirOf(b, id), "workspace"));
-  t.same([...wsAfter.keys()].sort(), ["big.bin", "drafts/café — notes.md", "drafts/deep/empty"], "her workspace came along, without the link out of it");
+  t.same([...wsAfter.keys()].sort(), ["big.bin", "drafts/café — notes.md", "drafts/deep/empty"], "her workspace came along, without the links out of it or the pipe");
   for (const [f, bytes] of tree(ws)) t.ok(wsAfter.get(f)?.equals(bytes), `workspace/${f} is byte-identical`);
 
   const recB = readJson(path.join(dirOf(b, id), "persona.json"));
