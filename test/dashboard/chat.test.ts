@@ -123,7 +123,7 @@ t.test("files: several at once by button, paste and drop, the daemon's refusal o
   await page.getByRole("button", { name: "Remove setup.exe" }).click();
   await page.getByRole("button", { name: "Send", exact: true }).click();
   const log = page.getByRole("log", { name: "Conversation with Ada" });
-  const sent = log.locator("et-message").filter({ hasText: "look at these" });
+  const sent = log.locator("et-message[from=person]").filter({ hasText: "look at these" });
   await sent.waitFor(WAIT);
   await sent.getByRole("img", { name: /A picture/ }).waitFor(WAIT);
   t.ok(await sent.getByRole("img").evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), "the picture is served by the daemon and shown");
