@@ -1,4 +1,5 @@
 import t from "tap";
+import { Invalid, NotFound, Unauthorized } from "../../core/api/errors.js";
 import type { ChannelPlugin, ChannelContext } from "../../core/api/plugin.js";
 import { ChannelLink } from "../../core/channels/link.js";
 import type { ChannelState } from "../../core/api/types.js";
@@ -117,4 +118,69 @@ t.test("a stranger's flood while the platform refuses to send leaves one pairing
   t.equal(saved.at(-1)!.seen.length, 21, "every message was taken");
   await link.close();
   t.same(unhandled, []);
+});
+
+t.test("supervision: a refused token is failed for good; a connection that ends by itself is connected again; one that comes after close is closed", async (t) => {
+  const states: [ChannelState, string | null][] = [];
+  let tries = 0;
+  const refused = linkOf(() => {
+    tries++;
+    throw new Unauthorized("the token was revoked");
+  }, states);
+  await refused.start();
+  await until(() => refused.state === "failed", 2000, "failed");
+  t.equal(refused.detail, "the token was revoked");
+  await refused.close();
+  t.equal(tries, 1, "not tried again: trying cannot help");
+
+  let end!: () => void;
+  let connects = 0;
+  const ending = linkOf(() => {
+    connects++;
+    return { async send() {}, async close() {}, closed: new Promise<void>((r) => (end = r)) };
+  }, states);
+  await ending.start();
+  await until(() => ending.state === "connected", 2000, "connected");
+  end();
+  await until(() => connects === 2 && ending.state === "connected", 2000, "connected again");
+  t.ok(states.some(([s, d]) => s === "retrying" && d === "the connection ended"), "retrying, saying why");
+  await ending.close();
+
+  let arrive!: () => void;
+  let closedLate = 0;
+  const late = linkOf(async () => {
+    await new Promise<void>((r) => (arrive = r));
+    return { async send() {}, close: async () => void closedLate++, closed: new Promise(() => {}) };
+  }, states);
+  await late.start();
+  await until(() => typeof arrive === "function", 2000, "connecting");
+  const closing = late.close();
+  arrive();
+  await closing;
+  await until(() => closedLate === 1, 2000, "the connection that came after close was closed");
+  t.equal(late.state, "disconnected");
+  t.same(unhandled, []);
+});
+
+t.test("sending: a message the platform will never take is dropped and the rest go on; nothing to say sends nothing", async (t) => {
+  const sent: string[] = [];
+  const saved: ChannelFile[] = [];
+  const link = linkOf(() => ({
+    async send(chat: string, text: string) {
+      if (chat === "gone") throw new NotFound("chat not found");
+      if (chat === "blocked") throw new Invalid("the bot was blocked by the user");
+      sent.push(text);
+    },
+    async close() {},
+    closed: new Promise(() => {}),
+  }), [], saved);
+  await link.start();
+  await until(() => link.state === "connected", 2000, "connected");
+  await link.say("gone", "to a chat that is gone");
+  await link.say("blocked", "to one that blocked her");
+  await link.say("c1", "   ");
+  await link.say("c1", "to one that is there");
+  await until(() => sent.length === 1 && saved.at(-1)!.outbox.length === 0, 2000, "the outbox emptied");
+  t.same(sent, ["to one that is there"], "only the one that can be taken, after the two dropped");
+  await link.close();
 });
