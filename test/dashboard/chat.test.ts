@@ -79,8 +79,10 @@ t.test("a draft she does not say is withdrawn from the page; her Markdown is mad
   await page.locator("et-message[draft]").filter({ hasText: "NEVER SAID" }).waitFor({ state: "detached", ...WAIT });
   t.pass("and was withdrawn when her mind asked again");
   release();
-  const msg = log.locator("et-message").filter({ hasText: "Here:" });
+  // Her message as it settled, not the draft of it still streaming (which has only its first words).
+  const msg = log.locator("et-message:not([draft])").filter({ hasText: "Here:" });
   await msg.waitFor(WAIT);
+  await msg.getByText("and ok").waitFor(WAIT);
   t.equal(await page.evaluate<unknown>("window.__pwned"), undefined, "no script of hers ran");
   t.equal(await msg.locator("script, img[onerror]").count(), 0, "no script, no handler");
   const hrefs = await msg.locator("a").evaluateAll((as) => as.map((a) => (a as unknown as { getAttribute(n: string): string | null }).getAttribute("href")));
