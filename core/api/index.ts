@@ -10,6 +10,7 @@
 export * from "./shared.js";
 export * from "./organ-fault.js";
 export * from "./organ-http.js";
+export * from "./body.js";
 export * from "./organ-stream.js";
 export * from "./think-filter.js";
 export * from "./json-answer.js";

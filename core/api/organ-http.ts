@@ -1,3 +1,4 @@
+import { BodyTooLarge, readText } from "./body.js";
 import { OrganFault, type FaultKind, type OrganTarget } from "./organ-fault.js";
 
 export interface OrganRequestOptions {
@@ -48,7 +49,7 @@ function networkFault(err: unknown, target: OrganTarget, timeoutMs: number): Org
 
 /** Reads a short, readable reason out of a provider's error body. */
 async function reasonOf(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
+  const text = await readText(res, 64 * 1024).catch(() => "");
   try {
     const j = JSON.parse(text);
     const m = j?.error?.message ?? j?.error ?? j?.message ?? j?.detail;
@@ -136,6 +137,7 @@ export async function organRequest(target: OrganTarget, url: string, init: Reque
  */
 export function bodyFault(err: unknown, target: OrganTarget, o: { signal?: AbortSignal; timedOut?: boolean; timeout: string; dropped?: string }): unknown {
   if (err instanceof OrganFault || o.signal?.aborted) return err;
+  if (err instanceof BodyTooLarge) return new OrganFault("malformed", target, null, `${err.message} — is the url that of the provider's API?`, { cause: err });
   const e = err as { name?: string; message?: string; cause?: { code?: string } };
   if (o.timedOut || e.name === "TimeoutError") return new OrganFault("timeout", target, null, o.timeout, { cause: err });
   // undici reports a connection closed mid-body as TypeError "terminated" (cause: the socket error).

@@ -1,3 +1,5 @@
+import { BodyTooLarge, MAX_ANSWER_BYTES } from "./body.js";
+
 /**
  * Splits a byte stream into lines as the bytes arrive: `onLine` gets each complete line
  * (without its `\n`) in order, and `end()` hands over a last line left without one. The
@@ -8,7 +10,7 @@
  * for await (const chunk of res.body!) lines.feed(chunk);
  * lines.end();
  */
-export function lineReader(onLine: (line: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
+export function lineReader(onLine: (line: string) => void, maxLine = MAX_ANSWER_BYTES): { feed(bytes: Uint8Array): void; end(): void } {
   const decoder = new TextDecoder();
   let buffer = "";
   return {
@@ -20,6 +22,8 @@ export function lineReader(onLine: (line: string) => void): { feed(bytes: Uint8A
         start = nl + 1;
       }
       buffer = buffer.slice(start);
+      // A line that never ends is refused, not kept growing (UTF-16 units: at most twice the bytes).
+      if (buffer.length > maxLine) throw new BodyTooLarge(maxLine);
     },
     end() {
       const rest = buffer + decoder.decode();

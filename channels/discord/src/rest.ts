@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { Invalid, Unauthorized } from "eternego/plugin";
+import { BodyTooLarge, Invalid, Unauthorized, readText } from "eternego/plugin";
 
 /** Where Discord's HTTP API lives when `api_url` is left empty. */
 export const DISCORD_API = "https://discord.com/api";
@@ -141,7 +141,13 @@ export class DiscordRest {
     } catch (err) {
       throw new Error(`Discord could not be reached at ${this.base}: ${reasonOf(err)}`);
     }
-    const text = await res.text().catch(() => "");
+    let text: string;
+    try {
+      text = await readText(res);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) throw new Error(`Discord at ${this.base} answered, but ${err.message}`);
+      throw new Error(`Discord's answer at ${this.base} was cut off: ${reasonOf(err)}`);
+    }
     let parsed: any = null;
     try {
       parsed = text ? JSON.parse(text) : null;

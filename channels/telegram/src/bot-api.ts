@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Invalid } from "eternego/plugin";
+import { BodyTooLarge, Invalid, readText } from "eternego/plugin";
 
 export const DEFAULT_SERVER = "https://api.telegram.org";
 
@@ -62,8 +62,9 @@ export class BotApi {
     }, opts);
     let text: string;
     try {
-      text = await res.text();
+      text = await readText(res);
     } catch (err) {
+      if (err instanceof BodyTooLarge) throw new ApiFault(method, null, `the server at ${this.server} answered, but ${err.message} — is 'Bot API server' a Telegram Bot API server?`);
       throw this.cut(method, err, opts);
     }
     let body: { ok?: unknown; result?: unknown; error_code?: unknown; description?: unknown; parameters?: { retry_after?: unknown } };

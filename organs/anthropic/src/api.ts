@@ -1,4 +1,4 @@
-import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "eternego/plugin";
+import { OrganFault, idleTimer, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault, readText } from "eternego/plugin";
 import { sseParser } from "./sse.js";
 
 /**
@@ -72,7 +72,7 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
     async json(res, what) {
       let text: string;
       try {
-        text = await res.text();
+        text = await readText(res);
       } catch (err) {
         throw bodyFault(err, false, `the answer to ${what} did not finish within ${seconds(ctx.timeoutMs)}`);
       }

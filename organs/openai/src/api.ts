@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault } from "eternego/plugin";
+import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget, bodyFault as readFault, readText } from "eternego/plugin";
 import { apiBase } from "./base-url.js";
 
 /** One organ's view of an OpenAI-compatible server: where it is, how to call it, whom to blame. */
@@ -47,7 +47,7 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Api {
     async json(res, what) {
       let text: string;
       try {
-        text = await res.text();
+        text = await readText(res);
       } catch (err) {
         throw bodyFault(err);
       }

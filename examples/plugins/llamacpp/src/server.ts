@@ -1,4 +1,4 @@
-import { OrganFault, organRequest, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "eternego/plugin";
+import { OrganFault, organRequest, readText, targetOf, type ModelContext, type OrganSpec, type OrganTarget } from "eternego/plugin";
 
 /** One organ's view of a llama-server: where it is, how to call it, whom to blame. */
 export interface Server {
@@ -31,7 +31,10 @@ export function connect(spec: OrganSpec, ctx: ModelContext): Server {
       }
       throw err;
     }
-    const text = await res.text();
+    // Bounded: a server that sends more than an answer can be is refused, not held in memory.
+    const text = await readText(res).catch((err: Error) => {
+      throw new OrganFault("malformed", target, res.status, `its answer could not be read (${err.message}).`);
+    });
     try {
       const value = JSON.parse(text);
       if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;

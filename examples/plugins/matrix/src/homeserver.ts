@@ -1,3 +1,5 @@
+import { readText } from "eternego/plugin";
+
 /**
  * A Matrix homeserver as one access token sees it, through the Client-Server API: where it
  * is, and one call that says what went wrong in Matrix's own terms (the `errcode`), never
@@ -66,7 +68,7 @@ export function homeserver(credentials: Record<string, string>): Homeserver {
   };
 
   const fault = async (res: Response, path: string): Promise<MatrixFault> => {
-    const body = (await res.json().catch(() => null)) as { errcode?: unknown; error?: unknown; retry_after_ms?: unknown } | null;
+    const body = (await readText(res, 64 * 1024).then(JSON.parse).catch(() => null)) as { errcode?: unknown; error?: unknown; retry_after_ms?: unknown } | null;
     const errcode = typeof body?.errcode === "string" ? body.errcode : null;
     const error = typeof body?.error === "string" ? body.error : res.statusText;
     const wait = typeof body?.retry_after_ms === "number" ? body.retry_after_ms : null;
@@ -84,7 +86,10 @@ export function homeserver(credentials: Record<string, string>): Homeserver {
     async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
       const res = await request(method, path, opts);
       if (!res.ok) throw await fault(res, path);
-      const text = await res.text();
+      // Bounded: a server that sends more than any answer can be is refused, not held in memory.
+      const text = await readText(res).catch((err: Error) => {
+        throw new MatrixFault(res.status, null, `${base} answered ${path.split("?")[0]} with what could not be read (${err.message})`);
+      });
       try {
         return (text ? JSON.parse(text) : {}) as T;
       } catch {
