@@ -296,20 +296,25 @@ export class PersonaService {
       const { channels, creds } = await this.checkChannels(input.channels ?? []);
       const next: PersonaRecord = { ...rec, version: FORMAT_VERSION, organs: stored, channels, status: "active", status_reason: null, diary: { fingerprint: opened.header.fingerprint } };
       const secrets: PersonaSecrets = { organs: keys, channels: creds, diary_recipient: opened.recipient };
-      const adopt = async () => {
-        await this.store.adopt(opened.staging, next, secrets, { replace: here });
-        this.remember(rec.id, secrets);
+      // In her lane once she is here, so a delete or a stop sent as she appears comes after her start.
+      const settle = async () => {
         // Her latest diary here, written to the same key: she can move on from here as she came.
-        await this.diaries.write(rec.id);
+        await this.diaries.write(rec.id).catch((err: Error) => this.log.warn({ persona: rec.id }, `Her diary here was not written (${err.message}); her night writes one`));
         this.log.info({ persona: rec.id }, `Restored ${rec.name} from her diary of ${opened.header.created}`);
         await this.changed(rec.id, here ? "updated" : "created");
         await this.agents.start(next);
         return this.view(next);
       };
-      if (!here) return await adopt();
+      if (!here) {
+        await this.store.adopt(opened.staging, next, secrets, { replace: false });
+        this.remember(rec.id, secrets);
+        return await this.transition(rec.id, settle);
+      }
       return await this.transition(rec.id, async () => {
         await this.agents.stop(rec.id);
-        return adopt();
+        await this.store.adopt(opened.staging, next, secrets, { replace: true });
+        this.remember(rec.id, secrets);
+        return settle();
       });
     } catch (err) {
       await this.diaries.discard(opened);

@@ -96,7 +96,9 @@ export class Diaries {
       const created = new Date().toISOString();
       const dir = path.join(this.store.dir(id), "diary");
       const temp = path.join(dir, `.${id}.diary.${crypto.randomBytes(4).toString("hex")}.tmp`);
-      const fingerprint = rec.diary?.fingerprint ?? fingerprintOf(recipient);
+      // The fingerprint of the key it is written to, not the one persona.json names: the two are
+      // two writes when a new phrase is made, and a diary between them must still open.
+      const fingerprint = fingerprintOf(recipient);
       const manifest: Manifest = { format: DIARY_FORMAT, id, fingerprint, name: rec.name, created, eternego: packageVersion() };
       const skipped: string[] = [];
       let out: WriteStream | null = null;

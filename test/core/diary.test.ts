@@ -489,6 +489,54 @@ t.test("exports while she is written to are each of one moment; a failed write k
   t.equal((await migrate(fresh, exported, { phrase })).status, 201, "her diaries still open with her phrase");
 });
 
+t.test("a restore raced by a delete the moment she appears: she is wholly gone, and a restore after it is her whole, answering", async (t) => {
+  const ollama = await fakeOllama(t);
+  const a = await startDaemon(t);
+  const { id, phrase } = await create(a, ollama);
+  const diary = await exportOf(a, id);
+  const b = await startDaemon(t);
+  for (let round = 0; round < 3; round++) {
+    const restoring = migrate(b, diary, { phrase });
+    await until(async () => (await b.api("GET", `/api/persona/${id}`)).status === 200, 10_000, "her, as she appears");
+    const deleted = await b.api("POST", `/api/persona/${id}/delete`);
+    const restored = await restoring;
+    t.equal(deleted.status, 200, `round ${round}: the delete`);
+    t.ok([201, 404].includes(restored.status), `round ${round}: the restore is done or finds her gone (${restored.status})`);
+    t.equal((await b.api("GET", `/api/persona/${id}`)).status, 404, `round ${round}: she is gone`);
+    t.notOk(fs.existsSync(path.join(b.home, "personas", id)), `round ${round}: and so is her folder`);
+  }
+  t.equal((await migrate(b, diary, { phrase })).status, 201);
+  const r = await b.api("POST", `/api/persona/${id}/read?wait=10`, { message: "are you here?" });
+  t.equal(r.status, 200, `restored after it all, she answers: ${JSON.stringify(r.body)}`);
+  t.equal(r.body.status, "answered");
+});
+
+t.test("exports during new phrases: every diary opens with the phrase its header names", async (t) => {
+  const ollama = await fakeOllama(t);
+  const a = await startDaemon(t);
+  const { id, phrase } = await create(a, ollama);
+  const first = readJson(path.join(dirOf(a, id), "persona.json")).diary.fingerprint;
+  const calls: Promise<unknown>[] = [];
+  const phrases = new Map<string, string>([[first, phrase]]);
+  const diaries: Buffer[] = [];
+  for (let i = 0; i < 30; i++) {
+    if (i % 3 === 0) calls.push(a.api("POST", `/api/persona/${id}/recovery-phrase`).then((r) => void phrases.set(r.body.fingerprint, r.body.recovery_phrase)));
+    calls.push(exportOf(a, id).then((d) => void diaries.push(d)));
+  }
+  await Promise.all(calls);
+  t.equal(phrases.size, 11, "ten new phrases given");
+  const b = await startDaemon(t);
+  const opened = new Set<number>();
+  for (const [i, d] of diaries.entries()) {
+    const named = headerOf(d).lines[2]!.slice("fingerprint ".length);
+    t.ok(phrases.has(named), `diary ${i} names a key whose phrase was given`);
+    const r = await migrate(b, d, { phrase: phrases.get(named) ?? phrase, replace: "true" });
+    if (r.status === 201) opened.add(i);
+    else t.fail(`diary ${i} does not open with the phrase its header names: ${JSON.stringify(r.body)}`);
+  }
+  t.equal(opened.size, 30, "all thirty open");
+});
+
 t.test("export and phrase routes: 404 for no persona", async (t) => {
   const a = await startDaemon(t);
   const nobody = crypto.randomUUID();
