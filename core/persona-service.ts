@@ -187,7 +187,11 @@ export class PersonaService {
     if (unknown.length) throw new Invalid(`Channel '${type}' takes no ${unknown.map((k) => `'${k}'`).join(", ")}; its credentials are ${plugin.credentials.map((f) => `'${f.key}'`).join(", ") || "none"}.`);
     this.secrets.add(...this.secretsOf(type, credentials));
     try {
-      return { name: (await plugin.validate(credentials)).name, plugin };
+      const said = (await plugin.validate(credentials))?.name;
+      // The name the platform gives the account, as a short line of text whatever it sent: it is
+      // kept in persona.json, shown in every list and written to every diary.
+      const name = (typeof said === "string" ? said : "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, 100) || type;
+      return { name, plugin };
     } catch (err) {
       const why = this.secrets.scrub((err as Error)?.message ?? String(err));
       throw isEternegoError(err) && err.status < 500 ? new Invalid(why.startsWith(`Channel '${type}'`) ? why : `Channel '${type}': ${why}`) : new Invalid(`Channel '${type}' could not check its credentials with the platform: ${why}`);

@@ -136,6 +136,17 @@ t.test("connect: long polling with the offset kept only after each message was t
   t.same(fake.pending(), [], "every update confirmed to Telegram");
 });
 
+t.test("an update id Telegram cannot give is passed over, never made the offset (which would skip every real update after it)", async (t) => {
+  const fake = await fakeTelegram(t);
+  const h = harness(t);
+  await connect(t, fake, h);
+  fake.update({ update_id: 1e30, message: { message_id: 99, chat: { id: 11, type: "private" }, from: { id: 11, is_bot: false, first_name: "Sam" }, date: 1, text: "from far away" } });
+  const next = fake.message(11, { text: "a real one" });
+  await until(() => h.got.some((m) => m.text === "a real one"), 5000, "the real one after it");
+  t.notOk(h.got.some((m) => m.text === "from far away"), "the impossible one is not taken");
+  await until(() => h.stored.offset === next.update_id + 1, 5000, "the offset past the real one");
+});
+
 t.test("a message the daemon cannot take is not confirmed: closed rejects (to be retried) and it comes again", async (t) => {
   const fake = await fakeTelegram(t);
   const h = harness(t);

@@ -65,6 +65,10 @@ t.test("refusals say what to fix: unknown type, missing or unknown credential, a
   t.equal((await add({ type: "fakechat", credentials: { token: 5 } })).status, 422, "a credential that is not text");
   t.equal((await d.api("POST", `/api/persona/00000000-0000-4000-8000-000000000000/channels`, { type: "fakechat", credentials: { token: "good-token-x1" } })).status, 404);
   t.same((await d.api("GET", `/api/persona/${id}/channels`)).body.channels.map((c: { type: string }) => c.type), ["web"], "nothing was added");
+  // The name the platform gives the account is kept as a short line, whatever it sent.
+  const long = await add({ type: "fakechat", credentials: { token: `good-token-${"x".repeat(900)}\n\u0007rest` } });
+  t.equal(long.status, 201, JSON.stringify(long.body).slice(0, 300));
+  t.equal(long.body.channel.name, `@bot-${"x".repeat(95)}`, "a hundred characters at most, no control characters");
 });
 
 t.test("pairing: a wrong code is a 400, five in ten minutes a 429; a stopped persona 409", async (t) => {

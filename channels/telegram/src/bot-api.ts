@@ -76,7 +76,9 @@ export class BotApi {
     if (body?.ok === true) return body.result as T;
     const status = typeof body?.error_code === "number" ? body.error_code : res.status;
     const description = typeof body?.description === "string" ? this.hide(body.description) : `HTTP ${res.status}`;
-    const retryAfter = typeof body?.parameters?.retry_after === "number" ? body.parameters.retry_after : undefined;
+    // A wait Telegram can mean (a second or more): anything else is no wait said, and the callers' own applies.
+    const asked = body?.parameters?.retry_after;
+    const retryAfter = typeof asked === "number" && Number.isFinite(asked) && asked >= 1 ? asked : undefined;
     throw new ApiFault(method, status, description, retryAfter);
   }
 

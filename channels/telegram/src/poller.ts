@@ -145,7 +145,8 @@ export class Poller {
 
   /** One update into the daemon, then past it. False when she stopped taking messages (it comes again). */
   private async take(update: TgUpdate): Promise<boolean> {
-    if (typeof update?.update_id !== "number") return true;
+    // An id Telegram can give (a safe whole number): one past it would skip every real update after it.
+    if (!Number.isSafeInteger(update?.update_id) || update.update_id < 0) return true;
     if (this.offset !== undefined && update.update_id < this.offset) return true; // confirmed before
     const msg = inbound(update, this.api);
     if (msg) {
