@@ -85,18 +85,20 @@ export class PersonaService {
     });
   }
 
-  view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id)): PersonaView {
-    return { ...this.summary(rec, state), channels: this.channelViews(rec, state === "running") };
+  view(rec: PersonaRecord, state: AgentState = this.agents.state(rec.id), home = this.plugins.home.name): PersonaView {
+    const v = this.summary(rec, state) as PersonaView;
+    v.channels = this.channelViews(rec, state === "running", home);
+    return v;
   }
 
   /** Her channels as the API shows them: the home one first, then each she has, with where it is now. */
-  channelViews(rec: PersonaRecord, running = this.agents.running(rec.id)): ChannelView[] {
-    const home = this.plugins.home;
-    const idle = { detail: null, retry_at: null };
-    return [
-      { type: home.name, name: home.name, verified: true, state: running ? "connected" : "disconnected", ...idle },
-      ...rec.channels.map((c) => ({ type: c.type, name: c.name, verified: c.verified, ...(this.agents.channel(rec.id, c.type) ?? { state: "disconnected" as const, ...idle }) })),
-    ];
+  channelViews(rec: PersonaRecord, running = this.agents.running(rec.id), home = this.plugins.home.name): ChannelView[] {
+    const views: ChannelView[] = [{ type: home, name: home, verified: true, state: running ? "connected" : "disconnected", detail: null, retry_at: null }];
+    for (const c of rec.channels) {
+      const live = running ? this.agents.channel(rec.id, c.type) : null;
+      views.push({ type: c.type, name: c.name, verified: c.verified, state: live?.state ?? "disconnected", detail: live?.detail ?? null, retry_at: live?.retry_at ?? null });
+    }
+    return views;
   }
 
   private summary(rec: PersonaRecord, state: AgentState): Omit<PersonaView, "channels"> {
@@ -149,7 +151,8 @@ export class PersonaService {
   }
 
   async list(): Promise<PersonaView[]> {
-    return (await this.store.list()).map((r) => this.view(r));
+    const home = this.plugins.home.name;
+    return (await this.store.list()).map((r) => this.view(r, this.agents.state(r.id), home));
   }
 
   async get(id: string): Promise<PersonaView> {

@@ -198,7 +198,10 @@ export class PersonaStore {
 
   /** Every persona, oldest first. */
   async list(): Promise<PersonaRecord[]> {
-    return [...(await this.records()).values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    // Code-unit order, not localeCompare: ISO times and ids sort the same either way, and the
+    // list is sorted on every GET /api/personas.
+    const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    return [...(await this.records()).values()].sort((a, b) => order(a.created_at, b.created_at) || order(a.id, b.id));
   }
 
   async get(id: string): Promise<PersonaRecord> {
