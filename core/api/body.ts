@@ -32,8 +32,10 @@ export async function readText(res: Response, maxBytes = MAX_ANSWER_BYTES): Prom
   }
   if (!res.body) return "";
   // A length it declared within the bound is held to by fetch itself (a body longer than its
-  // Content-Length is an error): read it the fast way.
-  if (declared >= 0) return res.text();
+  // Content-Length is an error): read it the fast way — unless it is compressed, when the
+  // length is the compressed one and what it unpacks to is counted as it comes.
+  const encoding = res.headers.get("content-encoding");
+  if (declared >= 0 && (!encoding || encoding === "identity")) return res.text();
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let size = 0;

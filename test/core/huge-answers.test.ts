@@ -1,4 +1,5 @@
 import http from "node:http";
+import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import t, { type Test } from "tap";
 import { BodyTooLarge, lineReader, MAX_ANSWER_BYTES, readText } from "../../core/api/index.js";
@@ -73,6 +74,15 @@ t.test("readText and lineReader: bounded, and whole below the bound", async (t) 
   t.equal(await readText(res("héllo ☃"), 64), "héllo ☃", "UTF-8, whole");
   await t.rejects(readText(res("x".repeat(65)), 64), BodyTooLarge, "past the bound");
   await t.rejects(readText(res("x", { "content-length": "100" }), 64), { name: "BodyTooLarge", limit: 64 }, "refused on the length it declares");
+  // Compressed, the length it declares is the compressed one: what it unpacks to is what counts.
+  const bomb = gzipSync(Buffer.alloc(1 << 20, 97));
+  t.ok(bomb.length < 64 * 1024, `a small gzip (${bomb.length} bytes) of 1 MiB`);
+  const served = http.createServer((_q, r) => void r.writeHead(200, { "content-encoding": "gzip", "content-length": String(bomb.length) }).end(bomb));
+  await new Promise<void>((r) => served.listen(0, "127.0.0.1", r));
+  t.teardown(() => new Promise<void>((r) => served.close(() => r())));
+  const url = `http://127.0.0.1:${(served.address() as AddressInfo).port}`;
+  await t.rejects(readText(await fetch(url), 256 * 1024), BodyTooLarge, "a gzip that unpacks past the bound is refused");
+  t.equal((await readText(await fetch(url), 2 << 20)).length, 1 << 20, "and read whole within it");
   const lines: string[] = [];
   const reader = lineReader((l) => lines.push(l), 8);
   reader.feed(new TextEncoder().encode("short\nok"));
