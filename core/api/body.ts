@@ -52,3 +52,23 @@ export async function readText(res: Response, maxBytes = MAX_ANSWER_BYTES): Prom
   }
   return text + decoder.decode();
 }
+
+/**
+ * The beginning of a response's body as text, at most `maxBytes` of it; the rest is not read.
+ * For what only its beginning is wanted of: an error body's reason (a server may echo a whole
+ * request back in one).
+ */
+export async function readHead(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  if (size >= maxBytes) await reader.cancel().catch(() => {});
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
+}

@@ -1,4 +1,4 @@
-import { BodyTooLarge, readText } from "./body.js";
+import { BodyTooLarge, readHead } from "./body.js";
 import { OrganFault, type FaultKind, type OrganTarget } from "./organ-fault.js";
 
 export interface OrganRequestOptions {
@@ -49,7 +49,7 @@ function networkFault(err: unknown, target: OrganTarget, timeoutMs: number): Org
 
 /** Reads a short, readable reason out of a provider's error body. */
 async function reasonOf(res: Response): Promise<string> {
-  const text = await readText(res, 64 * 1024).catch(() => "");
+  const text = await readHead(res, 64 * 1024).catch(() => "");
   try {
     const j = JSON.parse(text);
     const m = j?.error?.message ?? j?.error ?? j?.message ?? j?.detail;

@@ -2,7 +2,9 @@ import http from "node:http";
 import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import t, { type Test } from "tap";
-import { BodyTooLarge, lineReader, MAX_ANSWER_BYTES, readText } from "../../core/api/index.js";
+import { BodyTooLarge, lineReader, MAX_ANSWER_BYTES, readHead, readText } from "../../core/api/index.js";
+import { sseParser as anthropicSse } from "../../organs/anthropic/src/sse.js";
+import { sseParser as openaiSse } from "../../organs/openai/src/sse.js";
 import { startFakeOllama } from "../fixtures/fake-ollama.js";
 import { startDaemon } from "../helpers/daemon.js";
 
@@ -88,4 +90,24 @@ t.test("readText and lineReader: bounded, and whole below the bound", async (t) 
   reader.feed(new TextEncoder().encode("short\nok"));
   t.same(lines, ["short"]);
   t.throws(() => reader.feed(new TextEncoder().encode("and this never ends")), BodyTooLarge, "a line that never ends is refused");
+});
+
+t.test("an error body's reason is read from its beginning, however long it is", async (t) => {
+  const long = new Response(`{"detail": "${"x".repeat(200_000)}"}`);
+  t.equal(await readHead(long, 13), '{"detail": "x', "the first bytes, the rest not read");
+  t.equal(await readHead(new Response("short"), 64), "short");
+  t.equal(await readHead(new Response(null), 64), "");
+});
+
+t.test("a server-sent event that never ends (data lines with no blank line) is refused, for both providers' parsers", async (t) => {
+  const line = new TextEncoder().encode(`data: ${"y".repeat(1 << 20)}\n`);
+  for (const [name, parser] of [["openai", openaiSse(() => {})], ["anthropic", anthropicSse(() => {})]] as const) {
+    t.throws(() => {
+      for (let i = 0; i * line.length <= MAX_ANSWER_BYTES + line.length; i++) parser.feed(line);
+    }, BodyTooLarge, `${name}: refused past 16 MiB`);
+  }
+  const events: string[] = [];
+  const ok = openaiSse((d) => events.push(d));
+  for (let i = 0; i < 20; i++) ok.feed(new TextEncoder().encode(`data: ${"z".repeat(1 << 20)}\n\n`));
+  t.equal(events.length, 20, "while twenty events of 1 MiB each, each ended, pass");
 });

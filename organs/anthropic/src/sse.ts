@@ -1,4 +1,4 @@
-import { lineReader } from "eternego/plugin";
+import { BodyTooLarge, lineReader, MAX_ANSWER_BYTES } from "eternego/plugin";
 
 /**
  * A server-sent events reader: bytes in, `(event, data)` out, one call per event. Lines end
@@ -8,6 +8,7 @@ import { lineReader } from "eternego/plugin";
 export function sseParser(onEvent: (event: string, data: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
   let event = "";
   let data: string[] = [];
+  let size = 0; // of the event being read: one that never ends is refused like a line that never ends
 
   const line = (raw: string) => {
     const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
@@ -16,6 +17,7 @@ export function sseParser(onEvent: (event: string, data: string) => void): { fee
         const [e, d] = [event || "message", data.join("\n")];
         event = "";
         data = [];
+        size = 0;
         onEvent(e, d);
       }
       event = "";
@@ -26,7 +28,10 @@ export function sseParser(onEvent: (event: string, data: string) => void): { fee
     const field = colon < 0 ? l : l.slice(0, colon);
     const value = colon < 0 ? "" : l.slice(colon + 1).replace(/^ /, "");
     if (field === "event") event = value;
-    else if (field === "data") data.push(value);
+    else if (field === "data") {
+      data.push(value);
+      if ((size += value.length) > MAX_ANSWER_BYTES) throw new BodyTooLarge(MAX_ANSWER_BYTES);
+    }
   };
 
   const lines = lineReader(line);

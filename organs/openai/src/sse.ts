@@ -1,4 +1,4 @@
-import { lineReader } from "eternego/plugin";
+import { BodyTooLarge, lineReader, MAX_ANSWER_BYTES } from "eternego/plugin";
 
 /**
  * A push parser for server-sent events: feed it bytes as they arrive, and it calls `onData`
@@ -10,13 +10,16 @@ import { lineReader } from "eternego/plugin";
  */
 export function sseParser(onData: (data: string) => void): { feed(bytes: Uint8Array): void; end(): void } {
   let data: string[] = [];
+  let size = 0; // of the event being read: one that never ends is refused like a line that never ends
   const lines = lineReader((raw) => {
     const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (l === "") {
       if (data.length) onData(data.join("\n"));
       data = [];
+      size = 0;
     } else if (l.startsWith("data:")) {
       data.push(l.slice(l[5] === " " ? 6 : 5));
+      if ((size += l.length) > MAX_ANSWER_BYTES) throw new BodyTooLarge(MAX_ANSWER_BYTES);
     }
   });
   return {

@@ -1,4 +1,4 @@
-import { readText } from "eternego/plugin";
+import { readHead, readText } from "eternego/plugin";
 
 /**
  * A Matrix homeserver as one access token sees it, through the Client-Server API: where it
@@ -26,6 +26,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** How long the whole call may take (ms); 30 s unless given. */
   timeoutMs?: number;
+  /** The most its answer may be (bytes); readText's 16 MiB unless given. */
+  maxBytes?: number;
 }
 
 export interface Homeserver {
@@ -68,7 +70,7 @@ export function homeserver(credentials: Record<string, string>): Homeserver {
   };
 
   const fault = async (res: Response, path: string): Promise<MatrixFault> => {
-    const body = (await readText(res, 64 * 1024).then(JSON.parse).catch(() => null)) as { errcode?: unknown; error?: unknown; retry_after_ms?: unknown } | null;
+    const body = (await readHead(res, 64 * 1024).then(JSON.parse).catch(() => null)) as { errcode?: unknown; error?: unknown; retry_after_ms?: unknown } | null;
     const errcode = typeof body?.errcode === "string" ? body.errcode : null;
     const error = typeof body?.error === "string" ? body.error : res.statusText;
     const wait = typeof body?.retry_after_ms === "number" ? body.retry_after_ms : null;
@@ -87,7 +89,7 @@ export function homeserver(credentials: Record<string, string>): Homeserver {
       const res = await request(method, path, opts);
       if (!res.ok) throw await fault(res, path);
       // Bounded: a server that sends more than any answer can be is refused, not held in memory.
-      const text = await readText(res).catch((err: Error) => {
+      const text = await readText(res, opts.maxBytes).catch((err: Error) => {
         throw new MatrixFault(res.status, null, `${base} answered ${path.split("?")[0]} with what could not be read (${err.message})`);
       });
       try {

@@ -74,6 +74,9 @@ export async function listen(hs: Homeserver, me: string, ctx: ChannelContext, si
         query: { filter: FILTER, timeout: String(first ? 0 : SYNC_WAIT_MS), since },
         signal,
         timeoutMs: SYNC_WAIT_MS + SYNC_GRACE_MS,
+        // A sync catching up many busy rooms is larger than any other answer: refused below this,
+        // it would be refused again on every try (its `since` never moves on).
+        maxBytes: 128 * 1024 * 1024,
       });
     } catch (err) {
       if (signal.aborted) return;
