@@ -44,6 +44,17 @@ export interface UpdateInput {
 const today = () => new Date().toISOString().slice(0, 10);
 
 /** Create, change, start, stop and remove personas: the lifecycle and config the routes call. */
+/**
+ * The name a platform gives an account, as a short line of text whatever it sent (it is kept in
+ * persona.json, shown in every list and written to every diary): control characters made
+ * spaces, trimmed, at most 256 characters (a Matrix id is at most 255). Names stored before are
+ * compared through it too, so the same account stays the same.
+ */
+export function accountName(said: unknown, fallback: string): string {
+  const line = (typeof said === "string" ? said : "").replace(/[\u0000-\u001f\u007f]/g, " ").trim();
+  return Array.from(line).slice(0, 256).join("") || fallback;
+}
+
 @injectable()
 export class PersonaService {
   constructor(
@@ -190,11 +201,7 @@ export class PersonaService {
     if (unknown.length) throw new Invalid(`Channel '${type}' takes no ${unknown.map((k) => `'${k}'`).join(", ")}; its credentials are ${plugin.credentials.map((f) => `'${f.key}'`).join(", ") || "none"}.`);
     this.secrets.add(...this.secretsOf(type, credentials));
     try {
-      const said = (await plugin.validate(credentials))?.name;
-      // The name the platform gives the account, as a short line of text whatever it sent: it is
-      // kept in persona.json, shown in every list and written to every diary.
-      const name = (typeof said === "string" ? said : "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, 100) || type;
-      return { name, plugin };
+      return { name: accountName((await plugin.validate(credentials))?.name, type), plugin };
     } catch (err) {
       const why = this.secrets.scrub((err as Error)?.message ?? String(err));
       throw isEternegoError(err) && err.status < 500 ? new Invalid(why.startsWith(`Channel '${type}'`) ? why : `Channel '${type}': ${why}`) : new Invalid(`Channel '${type}' could not check its credentials with the platform: ${why}`);
@@ -265,16 +272,18 @@ export class PersonaService {
       const secrets = structuredClone(before);
       delete (secrets as { diary_key?: string }).diary_key; // the first design's stored key goes
       secrets.diary_recipient = key.recipient;
-      await this.store.saveSecrets(id, secrets);
-      await this.store.save({ ...rec, version: FORMAT_VERSION, diary: { fingerprint: key.fingerprint } });
-      this.remember(id, secrets);
       let written: { created: string };
       try {
+        await this.store.saveSecrets(id, secrets);
+        await this.store.save({ ...rec, version: FORMAT_VERSION, diary: { fingerprint: key.fingerprint } });
+        this.remember(id, secrets);
         written = await this.diaries.write(id);
       } catch (err) {
-        // The phrase is never shown, so her key must not change: back to the one she had.
-        await this.store.saveSecrets(id, before);
-        await this.store.save(rec);
+        // The phrase is never shown, so her key must not change: back to the one she had, each
+        // file on its own (one that cannot be put back does not keep the other from it).
+        const undo = (what: string) => (e: Error) => this.log.error({ persona: id }, `Her ${what} could not be put back after a failed new phrase: ${e.message}`);
+        await this.store.saveSecrets(id, before).catch(undo("secrets.json"));
+        await this.store.save(rec).catch(undo("persona.json"));
         throw err;
       }
       this.log.info({ persona: id }, `A new recovery phrase for ${rec.name}; her diaries are written to it from now on`);

@@ -4,7 +4,7 @@ import { Invalid, NotFound, TooMany } from "../api/errors.js";
 import type { ChannelView } from "../api/types.js";
 import { AgentRegistry } from "../agent-registry.js";
 import { Logger } from "../logger.js";
-import { PersonaService } from "../persona-service.js";
+import { PersonaService, accountName } from "../persona-service.js";
 import { PersonaStore } from "../persona-store.js";
 
 /** Wrong pairing codes allowed per persona in a window, before the route answers 429. */
@@ -36,7 +36,8 @@ export class ChannelService {
     const { name, plugin } = await this.personas.checkChannel(type, credentials);
     if (plugin.always) throw new Invalid(`The ${type} channel is always there; there is nothing to add.`);
     return this.personas.transition(id, async (rec) => {
-      const before = rec.channels.find((c) => c.type === type);
+      const found = rec.channels.find((c) => c.type === type);
+      const before = found && { ...found, name: accountName(found.name, type) };
       // The same account again (a new token for it) keeps its paired chats; another account starts unpaired.
       const chats = before && before.name === name ? (before.chats ?? []) : [];
       const channel = { type, name, verified: plugin.pairing === false || chats.length > 0, ...(chats.length ? { chats } : {}) };

@@ -227,6 +227,8 @@ export class ChannelLink {
       pending = { chat: msg.chat, ...(msg.from ? { from: msg.from } : {}), code: newCode(), expires: new Date(now + CODE_TTL_MS).toISOString() };
       await this.persist(() => {
         this.file.pending = [...this.file.pending.filter((p) => p.chat !== msg.chat && Date.parse(p.expires) > now), pending!];
+        // A reply still waiting (the platform was down) carries the code that expired: the new one replaces it.
+        this.file.outbox = this.file.outbox.filter((o) => !(o.chat === msg.chat && o.pairing));
       });
     }
     // One pairing reply waiting per chat at most: a stranger's flood does not fill the outbox ahead of her words.

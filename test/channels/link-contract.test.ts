@@ -15,7 +15,7 @@ const onUnhandled = (err: unknown) => void unhandled.push(err);
 process.on("unhandledRejection", onUnhandled);
 t.teardown(() => void process.off("unhandledRejection", onUnhandled));
 
-function linkOf(connect: (ctx: ChannelContext) => unknown, states: [ChannelState, string | null][], saved: ChannelFile[] = []) {
+function linkOf(connect: (ctx: ChannelContext) => unknown, states: [ChannelState, string | null][], saved: ChannelFile[] = [], kept: ChannelFile = { stored: {}, pending: [], outbox: [], seen: [] }) {
   const plugin = {
     kind: "channel",
     name: "jschat",
@@ -32,7 +32,7 @@ function linkOf(connect: (ctx: ChannelContext) => unknown, states: [ChannelState
     plugin,
     credentials: {},
     paired: () => new Set(["c1"]),
-    load: async () => ({ stored: {}, pending: [], outbox: [], seen: [] }),
+    load: async () => structuredClone(kept),
     save: async (f) => void saved.push(structuredClone(f)),
     deliver: async () => {},
     known: async () => false,
@@ -182,5 +182,30 @@ t.test("sending: a message the platform will never take is dropped and the rest 
   await link.say("c1", "to one that is there");
   await until(() => sent.length === 1 && saved.at(-1)!.outbox.length === 0, 2000, "the outbox emptied");
   t.same(sent, ["to one that is there"], "only the one that can be taken, after the two dropped");
+  await link.close();
+});
+
+t.test("a pairing reply that waited past its code's ten minutes is replaced by one with the new code", async (t) => {
+  const saved: ChannelFile[] = [];
+  let ctx!: ChannelContext;
+  const past = new Date(Date.now() - 60_000).toISOString();
+  const kept: ChannelFile = {
+    stored: {},
+    pending: [{ chat: "stranger", code: "OLDC0DE2", expires: past }],
+    outbox: [{ id: "o1", chat: "stranger", text: "pair with OLDC0DE2", pairing: true }, { id: "o2", chat: "c1", text: "her words" }],
+    seen: [],
+  };
+  const link = linkOf((c) => {
+    ctx = c;
+    return { send: async () => Promise.reject(new Error("the platform is down")), async close() {}, closed: new Promise(() => {}) };
+  }, [], saved, kept);
+  await link.start();
+  await until(() => link.state === "connected", 2000, "connected");
+  await ctx.receive({ chat: "stranger", id: "m1", text: "hello again" });
+  const outbox = saved.at(-1)!.outbox;
+  t.same(outbox.map((o) => o.id === "o2" ? "her words" : o.chat), ["her words", "stranger"], "her words stay; the old reply is gone, a new one waits");
+  const code = saved.at(-1)!.pending.find((p) => p.chat === "stranger")!.code;
+  t.not(code, "OLDC0DE2", "a new code");
+  t.match(outbox.find((o) => o.pairing)!.text, code, "and the waiting reply carries it");
   await link.close();
 });

@@ -68,7 +68,9 @@ t.test("refusals say what to fix: unknown type, missing or unknown credential, a
   // The name the platform gives the account is kept as a short line, whatever it sent.
   const long = await add({ type: "fakechat", credentials: { token: `good-token-${"x".repeat(900)}\n\u0007rest` } });
   t.equal(long.status, 201, JSON.stringify(long.body).slice(0, 300));
-  t.equal(long.body.channel.name, `@bot-${"x".repeat(95)}`, "a hundred characters at most, no control characters");
+  t.equal(long.body.channel.name, `@bot-${"x".repeat(251)}`, "256 characters at most, no control characters");
+  const again = await add({ type: "fakechat", credentials: { token: `good-token-${"x".repeat(900)}\n\u0007other` } });
+  t.equal(again.body.channel.name, long.body.channel.name, "the same account, given again");
 });
 
 t.test("pairing: a wrong code is a 400, five in ten minutes a 429; a stopped persona 409", async (t) => {

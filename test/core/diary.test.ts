@@ -484,6 +484,16 @@ t.test("exports while she is written to are each of one moment; a failed write k
   t.same(readJson(path.join(dirOf(a, id), "persona.json")).diary, printBefore, "and so is its fingerprint");
   fs.rmSync(dir);
   fs.renameSync(`${dir}.away`, dir);
+  // …nor when persona.json cannot be written after secrets.json was.
+  const record = path.join(dirOf(a, id), "persona.json");
+  fs.renameSync(record, `${record}.away`);
+  fs.mkdirSync(record);
+  const unwritable = await a.api("POST", `/api/persona/${id}/recovery-phrase`);
+  t.not(unwritable.status, 200);
+  t.notOk(unwritable.body.recovery_phrase, "no phrase given");
+  t.equal(readJson(secretsFile).diary_recipient, keyBefore, "her diary key is still the one she had");
+  fs.rmdirSync(record);
+  fs.renameSync(`${record}.away`, record);
   const exported = await exportOf(a, id);
   const fresh = await startDaemon(t);
   t.equal((await migrate(fresh, exported, { phrase })).status, 201, "her diaries still open with her phrase");
