@@ -43,7 +43,6 @@ export interface UpdateInput {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** Create, change, start, stop and remove personas: the lifecycle and config the routes call. */
 /**
  * The name a platform gives an account, as a short line of text whatever it sent (it is kept in
  * persona.json, shown in every list and written to every diary): control characters made
@@ -55,6 +54,7 @@ export function accountName(said: unknown, fallback: string): string {
   return Array.from(line).slice(0, 256).join("") || fallback;
 }
 
+/** Create, change, start, stop and remove personas: the lifecycle and config the routes call. */
 @injectable()
 export class PersonaService {
   constructor(
