@@ -3,7 +3,7 @@ import { customElement, property } from "lit/decorators.js";
 import type { ChannelView } from "eternego/plugin/shared";
 import { stateWords, type ChannelKind } from "../lib/channels.js";
 import { emit } from "../lib/events.js";
-import { controls } from "../styles/tokens.js";
+import { controls, facts } from "../styles/tokens.js";
 
 declare module "../lib/events.js" {
   interface DashboardEvents {
@@ -27,6 +27,7 @@ declare global {
 export class EtChannelsCard extends LitElement {
   static styles = [
     controls,
+    facts,
     css`
       :host {
         display: block;
@@ -106,20 +107,6 @@ export class EtChannelsCard extends LitElement {
         color: var(--text-muted);
         font-size: var(--size-sm);
         line-height: 1.5;
-      }
-      dl {
-        margin: 0;
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr);
-        gap: var(--space-1) var(--space-3);
-        font-size: var(--size-sm);
-      }
-      dt {
-        color: var(--text-muted);
-      }
-      dd {
-        margin: 0;
-        overflow-wrap: anywhere;
       }
       .tag {
         display: inline-block;

@@ -3,7 +3,7 @@ import { customElement, property } from "lit/decorators.js";
 import type { OrganRole } from "eternego/plugin/shared";
 import { bytes } from "../lib/format.js";
 import { ROLE_TEXT } from "../lib/providers.js";
-import { controls } from "../styles/tokens.js";
+import { controls, facts } from "../styles/tokens.js";
 
 /** One plugin as `GET /api/plugins` lists it. */
 export interface PluginInfo {
@@ -42,6 +42,7 @@ const role = (r: OrganRole | null) => (r ? ROLE_TEXT[r]?.title ?? r : "None");
 export class EtPluginsCard extends LitElement {
   static styles = [
     controls,
+    facts,
     css`
       :host {
         display: block;
@@ -110,20 +111,6 @@ export class EtPluginsCard extends LitElement {
         overflow-wrap: anywhere;
         white-space: pre-wrap;
       }
-      dl {
-        margin: 0;
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr);
-        gap: var(--space-1) var(--space-3);
-        font-size: var(--size-sm);
-      }
-      dt {
-        color: var(--text-muted);
-      }
-      dd {
-        margin: 0;
-        overflow-wrap: anywhere;
-      }
       ul.chips {
         list-style: none;
         margin: 0;
@@ -181,9 +168,11 @@ export class EtPluginsCard extends LitElement {
       <dt>Title</dt><dd>${ch.title}</dd>
       <dt>Credentials</dt>
       <dd>
-        <ul class="fields">
-          ${ch.credentials.map((f) => html`<li>${f.label} <code>${f.key}</code>${f.secret ? ", secret" : ""}${f.required ? "" : ", optional"}</li>`)}
-        </ul>
+        ${ch.credentials.length
+          ? html`<ul class="fields">
+              ${ch.credentials.map((f) => html`<li>${f.label} <code>${f.key}</code>${f.secret ? ", secret" : ""}${f.required ? "" : ", optional"}</li>`)}
+            </ul>`
+          : "None: nothing to set up"}
       </dd>
     </dl>`;
   }

@@ -243,3 +243,21 @@ export const formPage = css`
     line-height: 1.6;
   }
 `;
+
+/** A short list of facts (`dl`): names muted on the left, values wrapping on the right. */
+export const facts = css`
+  dl {
+    margin: 0;
+    display: grid;
+    grid-template-columns: auto minmax(0, 1fr);
+    gap: var(--space-1) var(--space-3);
+    font-size: var(--size-sm);
+  }
+  dt {
+    color: var(--text-muted);
+  }
+  dd {
+    margin: 0;
+    overflow-wrap: anywhere;
+  }
+`;
